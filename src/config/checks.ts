@@ -1,0 +1,134 @@
+// Rules that span keys or need more than a type: endpoint URLs and names, timeouts, CIDRs, CORS.
+
+import { parseCidr } from "../net/cidr.ts";
+import type { ConfigProblem } from "./problems.ts";
+import type { Config } from "./schema.ts";
+
+const SYSTEM_DIRS = ["/", "/etc", "/var", "/usr", "/bin", "/sbin", "/boot", "/sys", "/proc", "/dev", "/root"];
+
+export interface CheckOptions {
+  /** Endpoint types the profiles know (plus "auto"); when absent, any type is accepted. */
+  knownTypes?: readonly string[];
+  /** Key path → where it was set, to name the origin in each problem. */
+  origin: (path: string) => string | undefined;
+}
+
+/** The default name of an endpoint that has none: its host and port. */
+export function defaultEndpointName(url: URL): string {
+  return url.port ? `${url.hostname}:${url.port}` : url.hostname;
+}
+
+export function checkConfig(config: Config, options: CheckOptions): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (level: ConfigProblem["level"], path: string, message: string, value?: unknown) =>
+    problems.push({
+      level,
+      path,
+      message,
+      source: options.origin(path),
+      ...(value === undefined ? {} : { value }),
+    });
+
+  const names = new Map<string, number>();
+  config.discovery.static.endpoints.forEach((endpoint, index) => {
+    const at = `discovery.static.endpoints[${index}]`;
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint.url);
+    } catch {
+      add("error", `${at}.url`, "expected an absolute http:// or https:// URL", endpoint.url);
+    }
+    if (url && url.protocol !== "http:" && url.protocol !== "https:") {
+      add("error", `${at}.url`, "expected an http:// or https:// URL", endpoint.url);
+    }
+    if (url && (url.username || url.password)) {
+      url.username = "";
+      url.password = "";
+      add(
+        "error",
+        `${at}.url`,
+        `credentials in endpoint URLs are refused (they leak into logs); use url: ${url.toString()} with auth: {type: basic, username: ..., password: ...} or a bearer token`,
+      );
+    }
+    if (url && !endpoint.name) endpoint.name = defaultEndpointName(url);
+    const name = endpoint.name ?? "";
+    const first = names.get(name);
+    if (first !== undefined) {
+      add("error", `${at}.name`, `duplicate endpoint name (also used by endpoints[${first}])`, name);
+    } else {
+      names.set(name, index);
+    }
+    if (endpoint.check_timeout >= endpoint.check_interval) {
+      add("error", `${at}.check_timeout`, "must be shorter than check_interval", endpoint.check_timeout);
+    }
+    if (options.knownTypes && !options.knownTypes.includes(endpoint.type.toLowerCase())) {
+      add(
+        "error",
+        `${at}.type`,
+        `unknown endpoint type; expected one of ${options.knownTypes.join(", ")}`,
+        endpoint.type,
+      );
+    }
+  });
+
+  const cidrLists: [string, string[]][] = [
+    ["server.rate_limits.trusted_proxy_cidrs", config.server.rate_limits.trusted_proxy_cidrs],
+    ["dashboard.access_policy.allowed_cidrs", config.dashboard.access_policy.allowed_cidrs],
+  ];
+  for (const [path, cidrs] of cidrLists) {
+    cidrs.forEach((cidr, index) => {
+      if (!parseCidr(cidr))
+        add("error", `${path}[${index}]`, "expected an IP range such as 10.0.0.0/8 or ::1/128", cidr);
+    });
+  }
+  if (config.dashboard.enabled && config.dashboard.access_policy.allowed_cidrs.length === 0) {
+    add(
+      "error",
+      "dashboard.access_policy.allowed_cidrs",
+      "the dashboard is enabled, so at least one range is needed",
+    );
+  }
+
+  const cors = config.server.cors;
+  if (cors.enabled && cors.allowed_origins.length === 0) {
+    add("error", "server.cors.allowed_origins", "CORS is enabled, so at least one origin is needed");
+  }
+  if (cors.enabled && cors.allow_credentials && cors.allowed_origins.includes("*")) {
+    add(
+      "error",
+      "server.cors.allow_credentials",
+      "browsers refuse credentials with origin *; list the origins",
+    );
+  }
+
+  if (
+    config.server.rate_limits.burst_size === 0 &&
+    config.server.rate_limits.per_ip_requests_per_minute > 0
+  ) {
+    add(
+      "warning",
+      "server.rate_limits.burst_size",
+      "0 lets no request through the per-IP limit; use at least 1",
+    );
+  }
+
+  for (const [alias, targets] of Object.entries(config.model_aliases)) {
+    if (alias.trim() !== alias || alias === "") {
+      add("error", `model_aliases.${alias}`, "alias names may not be empty or have surrounding spaces");
+    }
+    if (targets.length === 0 || targets.some((target) => target.trim() === "")) {
+      add("error", `model_aliases.${alias}`, "expected a non-empty list of model names", targets);
+    }
+  }
+
+  const inspectorDir = config.translators.anthropic.inspector.output_dir.replace(/[\\/]+$/, "") || "/";
+  if (SYSTEM_DIRS.includes(inspectorDir) || /^[A-Za-z]:\\(Windows|Program Files)/i.test(inspectorDir)) {
+    add(
+      "error",
+      "translators.anthropic.inspector.output_dir",
+      "refusing to write into a system directory",
+      inspectorDir,
+    );
+  }
+  return problems;
+}

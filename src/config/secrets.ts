@@ -1,0 +1,121 @@
+// Endpoint credentials: `${VAR}` / `${VAR:-default}` expansion, `*_file` secrets, and masking for output.
+// Resolved once at load, so a missing variable or unreadable file stops start-up instead of a request.
+
+import { readFileSync } from "node:fs";
+import type { ConfigProblem } from "./problems.ts";
+import type { EndpointAuth, EndpointConfig } from "./schema.ts";
+
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Expands `${VAR}` and `${VAR:-default}` (the default applies when VAR is unset or empty). */
+export function expandEnv(
+  value: string,
+  env: Record<string, string | undefined>,
+): { value: string; missing: string[] } {
+  const missing: string[] = [];
+  const expanded = value.replace(REFERENCE, (_, name: string, fallback: string | undefined) => {
+    const found = env[name];
+    if (found !== undefined && found !== "") return found;
+    if (fallback !== undefined) return fallback;
+    missing.push(name);
+    return "";
+  });
+  return { value: expanded, missing };
+}
+
+/** The inline/file field pairs of each auth type; every pair needs exactly one of the two. */
+const AUTH_FIELDS: Record<EndpointAuth["type"], string[]> = {
+  bearer: ["token"],
+  api_key: ["key"],
+  basic: ["username", "password"],
+};
+
+/** Resolves an endpoint's auth and headers in place; returns what is wrong. */
+export function resolveEndpointSecrets(
+  endpoint: EndpointConfig,
+  path: string,
+  env: Record<string, string | undefined>,
+  source: string | undefined,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const fail = (key: string, message: string) =>
+    problems.push({ level: "error", path: `${path}.${key}`, source, message });
+
+  for (const [name, raw] of Object.entries(endpoint.headers)) {
+    const { value, missing } = expandEnv(raw, env);
+    if (missing.length) fail(`headers.${name}`, `environment variable ${missing.join(", ")} is not set`);
+    endpoint.headers[name] = value;
+  }
+
+  const auth = endpoint.auth as Record<string, string | undefined> | undefined;
+  if (!auth || !endpoint.auth) return problems;
+  for (const field of AUTH_FIELDS[endpoint.auth.type]) {
+    const inline = auth[field];
+    const file = auth[`${field}_file`];
+    if (inline !== undefined && file !== undefined) {
+      fail(`auth.${field}`, `set either ${field} or ${field}_file, not both`);
+      continue;
+    }
+    if (inline === undefined && file === undefined) {
+      fail(`auth.${field}`, `${endpoint.auth.type} auth needs ${field} or ${field}_file`);
+      continue;
+    }
+    let resolved: string;
+    if (file !== undefined) {
+      try {
+        resolved = readFileSync(file, "utf8").trim();
+      } catch (error) {
+        fail(`auth.${field}_file`, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+        continue;
+      }
+    } else {
+      const { value, missing } = expandEnv(inline as string, env);
+      if (missing.length) {
+        fail(`auth.${field}`, `environment variable ${missing.join(", ")} is not set`);
+        continue;
+      }
+      resolved = value;
+    }
+    if (resolved === "") {
+      fail(`auth.${field}${file !== undefined ? "_file" : ""}`, `${field} is empty`);
+      continue;
+    }
+    auth[field] = resolved;
+  }
+  return problems;
+}
+
+const SECRET_HEADER = /auth|key|token|secret|password|cookie|session/i;
+const MASK = "****";
+
+/** A copy of the config safe to print: credentials, secret-looking headers and URL secrets masked. */
+export function maskSecrets<T>(value: T, key = ""): T {
+  if (Array.isArray(value)) return value.map((item) => maskSecrets(item)) as T;
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [name, child] of Object.entries(value)) {
+      if (key === "auth" && ["token", "key", "username", "password"].includes(name)) out[name] = MASK;
+      else if (key === "headers" && SECRET_HEADER.test(name)) out[name] = MASK;
+      else out[name] = maskSecrets(child, name);
+    }
+    return out as T;
+  }
+  if (typeof value === "string" && key === "url") return maskUrl(value) as T;
+  return value;
+}
+
+/** Masks userinfo and secret-looking query parameters in a URL. */
+export function maskUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return raw;
+  }
+  if (url.username) url.username = MASK;
+  if (url.password) url.password = MASK;
+  for (const name of [...url.searchParams.keys()]) {
+    if (SECRET_HEADER.test(name)) url.searchParams.set(name, MASK);
+  }
+  return url.toString();
+}

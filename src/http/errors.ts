@@ -1,0 +1,72 @@
+// Error bodies in the caller's own API format, so every client library can read what went wrong:
+// OpenAI {error:{message,type,code}}, Ollama {error}, Anthropic {type:"error",error:{type,message}}.
+
+export type ApiFamily = "openai" | "ollama" | "anthropic";
+
+/** Which API a path belongs to; OpenAI's envelope is the default for olla's own routes. */
+export function apiFamily(pathname: string): ApiFamily {
+  if (pathname.startsWith("/olla/anthropic/")) return "anthropic";
+  if (/\/api\//.test(pathname.startsWith("/olla/") ? pathname.slice(5) : pathname)) return "ollama";
+  return "openai";
+}
+
+const OPENAI_TYPES: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  405: "invalid_request_error",
+  408: "timeout_error",
+  413: "invalid_request_error",
+  429: "rate_limit_error",
+  431: "invalid_request_error",
+  502: "upstream_error",
+  503: "service_unavailable",
+  504: "timeout_error",
+};
+
+const ANTHROPIC_TYPES: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  503: "overloaded_error",
+  529: "overloaded_error",
+};
+
+export interface ErrorOptions {
+  /** A stable machine-readable code, e.g. "model_not_found". */
+  code?: string;
+  headers?: ResponseInit["headers"];
+  /** Extra top-level fields (e.g. the endpoints a failover tried). */
+  details?: Record<string, unknown>;
+}
+
+export function errorBody(
+  family: ApiFamily,
+  status: number,
+  message: string,
+  options: ErrorOptions = {},
+): unknown {
+  if (family === "ollama") return { error: message, ...options.details };
+  if (family === "anthropic") {
+    return {
+      type: "error",
+      error: { type: ANTHROPIC_TYPES[status] ?? "api_error", message },
+      ...options.details,
+    };
+  }
+  const type = OPENAI_TYPES[status] ?? (status >= 500 ? "server_error" : "invalid_request_error");
+  return { error: { message, type, code: options.code ?? null }, ...options.details };
+}
+
+export function errorResponse(
+  family: ApiFamily,
+  status: number,
+  message: string,
+  options: ErrorOptions = {},
+) {
+  return Response.json(errorBody(family, status, message, options), { status, headers: options.headers });
+}

@@ -1,0 +1,13 @@
+// HTTP: the server, the route table, and error envelopes per API family.
+export { type ApiFamily, apiFamily, errorBody, errorResponse } from "./errors.ts";
+export { generateRequestId, requestIdFor } from "./request-id.ts";
+export {
+  createRouter,
+  type Handler,
+  type Route,
+  type RouteContext,
+  type Router,
+  type ServerHandle,
+} from "./router.ts";
+export { type HttpServer, startHttpServer } from "./server.ts";
+export { systemRoutes, type VersionDetails } from "./system-routes.ts";

@@ -1,0 +1,69 @@
+// The route table: exact paths first, then the longest matching prefix; wrong method → 405 with Allow.
+
+import { apiFamily, errorResponse } from "./errors.ts";
+
+/** What a handler may ask of the server without knowing it is Bun's. */
+export interface ServerHandle {
+  /** Seconds this request's connection may stay idle; 0 = never cut (long streams). */
+  timeout(request: Request, seconds: number): void;
+  /** The TCP peer's address, or undefined (e.g. a unix socket). */
+  peerAddress(request: Request): string | undefined;
+}
+
+export interface RouteContext {
+  requestId: string;
+  /** performance.now() when the request arrived. */
+  started: number;
+  url: URL;
+  server: ServerHandle;
+}
+
+export type Handler = (request: Request, context: RouteContext) => Response | Promise<Response>;
+
+export interface Route {
+  /** Methods served; GET routes also answer HEAD. */
+  methods: readonly string[];
+  path: string;
+  /** Matches every path under `path` (which should end in "/"). */
+  prefix?: boolean;
+  handler: Handler;
+}
+
+export type Router = (request: Request, context: RouteContext) => Response | Promise<Response>;
+
+export function createRouter(routes: readonly Route[]): Router {
+  const exact = new Map<string, Route[]>();
+  const prefixed = routes.filter((route) => route.prefix).sort((a, b) => b.path.length - a.path.length);
+  for (const route of routes) {
+    if (route.prefix) continue;
+    exact.set(route.path, [...(exact.get(route.path) ?? []), route]);
+  }
+
+  const dispatch = (candidates: Route[], request: Request, context: RouteContext) => {
+    const method = request.method === "HEAD" ? "GET" : request.method;
+    const route = candidates.find((candidate) => candidate.methods.includes(method));
+    if (route) return route.handler(request, context);
+    const allow = [...new Set(candidates.flatMap((candidate) => candidate.methods))];
+    if (allow.includes("GET")) allow.push("HEAD");
+    return errorResponse(apiFamily(context.url.pathname), 405, `method ${request.method} not allowed here`, {
+      headers: { allow: allow.join(", ") },
+    });
+  };
+
+  return (request, context) => {
+    const path = context.url.pathname;
+    const matches = exact.get(path);
+    if (matches) return dispatch(matches, request, context);
+    const under = prefixed.filter((route) => path.startsWith(route.path));
+    const longest = under[0]?.path;
+    if (longest)
+      return dispatch(
+        under.filter((route) => route.path === longest),
+        request,
+        context,
+      );
+    return errorResponse(apiFamily(path), 404, `no route for ${request.method} ${path}`, {
+      code: "not_found",
+    });
+  };
+}

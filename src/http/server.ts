@@ -1,0 +1,82 @@
+// Bun.serve wiring: request ids, the route table, JSON errors, and a graceful stop that lets
+// in-flight requests finish within a deadline. The one place that talks to Bun's server API.
+
+import type { Logger } from "../log/index.ts";
+import { apiFamily, errorResponse } from "./errors.ts";
+import { requestIdFor } from "./request-id.ts";
+import type { Router, ServerHandle } from "./router.ts";
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  /** Seconds an idle keep-alive client connection stays open (0 = forever; Bun caps at 255). */
+  idleTimeoutSeconds: number;
+  /** Largest body Bun itself accepts; olla's own limit answers first with a JSON 413. */
+  maxRequestBodySize: number;
+  router: Router;
+  logger: Logger;
+}
+
+export interface HttpServer {
+  url: URL;
+  port: number;
+  /** Requests being served right now. */
+  pending(): number;
+  /** Stops accepting, waits up to graceMs for in-flight requests, then cuts what is left. */
+  stop(graceMs: number): Promise<{ drained: boolean }>;
+}
+
+export function startHttpServer(options: HttpServerOptions): HttpServer {
+  const { router, logger } = options;
+  let handle: ServerHandle;
+
+  const server = Bun.serve({
+    hostname: options.host,
+    port: options.port,
+    development: false,
+    idleTimeout: Math.min(255, Math.max(0, Math.round(options.idleTimeoutSeconds))),
+    maxRequestBodySize: options.maxRequestBodySize,
+    async fetch(request) {
+      const started = performance.now();
+      const url = new URL(request.url);
+      const requestId = requestIdFor(request.headers);
+      let response: Response;
+      try {
+        response = await router(request, { requestId, started, url, server: handle });
+      } catch (error) {
+        logger.error("request failed", { request_id: requestId, path: url.pathname, error });
+        response = errorResponse(apiFamily(url.pathname), 500, "internal error in olla", {
+          code: "internal_error",
+        });
+      }
+      response.headers.set("x-olla-request-id", requestId);
+      return response;
+    },
+    error(error) {
+      logger.error("unhandled server error", { error });
+      return errorResponse("openai", 500, "internal error in olla", { code: "internal_error" });
+    },
+  });
+
+  handle = {
+    timeout: (request, seconds) => server.timeout(request, seconds),
+    peerAddress: (request) => server.requestIP(request)?.address,
+  };
+
+  return {
+    url: server.url,
+    port: server.port ?? options.port,
+    pending: () => server.pendingRequests,
+    async stop(graceMs) {
+      const drained = server.stop(false).then(() => true);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      });
+      const finished = await Promise.race([drained, deadline]);
+      clearTimeout(timer);
+      if (!finished) await server.stop(true);
+      return { drained: finished };
+    },
+  };
+}

@@ -1,0 +1,3 @@
+// Logging: the structured logger and its sinks.
+export { createLogger, type LogFields, type LogFormat, type Logger, type LogLevel } from "./logger.ts";
+export { type LogSink, openSink } from "./sinks.ts";

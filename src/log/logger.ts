@@ -1,0 +1,100 @@
+// Structured logger: one line per event as json, text (logfmt) or pretty (coloured on a terminal).
+// Level checks come first so a disabled debug line costs one comparison.
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogFormat = "json" | "text" | "pretty";
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger that adds these fields to every line. */
+  child(fields: LogFields): Logger;
+  enabled(level: LogLevel): boolean;
+}
+
+export interface LoggerOptions {
+  level: LogLevel;
+  format: LogFormat;
+  /** Receives one finished line (with its newline). */
+  write: (line: string) => void;
+  /** Colour the pretty format (only when writing to a terminal). */
+  color?: boolean;
+  now?: () => Date;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const SHORT: Record<LogLevel, string> = { debug: "DBG", info: "INF", warn: "WRN", error: "ERR" };
+const COLOR: Record<LogLevel, string> = {
+  debug: "\x1b[90m",
+  info: "\x1b[36m",
+  warn: "\x1b[33m",
+  error: "\x1b[31m",
+};
+const DIM = "\x1b[2m";
+const RESET = "\x1b[0m";
+
+/** Errors become {message, code, ...} so they survive JSON.stringify. */
+function plain(value: unknown): unknown {
+  if (value instanceof Error) {
+    const code = (value as NodeJS.ErrnoException).code;
+    return code ? { message: value.message, code } : { message: value.message };
+  }
+  return value;
+}
+
+function logfmtValue(value: unknown): string {
+  const shown = plain(value);
+  const text = typeof shown === "string" ? shown : JSON.stringify(shown);
+  if (text === undefined) return "undefined";
+  return /^[^\s"=]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+function render(
+  format: LogFormat,
+  level: LogLevel,
+  time: Date,
+  message: string,
+  fields: LogFields,
+  color: boolean,
+) {
+  if (format === "json") {
+    const record: LogFields = { time: time.toISOString(), level, msg: message };
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) record[key] = plain(value);
+    return `${JSON.stringify(record)}\n`;
+  }
+  const pairs = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) =>
+      color ? `${DIM}${key}=${RESET}${logfmtValue(value)}` : `${key}=${logfmtValue(value)}`,
+    );
+  if (format === "text") {
+    const head = `time=${time.toISOString()} level=${level} msg=${logfmtValue(message)}`;
+    return `${[head, ...pairs].join(" ")}\n`;
+  }
+  const clock = time.toISOString().slice(11, 23);
+  const tag = color ? `${COLOR[level]}${SHORT[level]}${RESET}` : SHORT[level];
+  const stamp = color ? `${DIM}${clock}${RESET}` : clock;
+  return `${[`${stamp} ${tag} ${message}`, ...pairs].join(" ")}\n`;
+}
+
+export function createLogger(options: LoggerOptions, base: LogFields = {}): Logger {
+  const threshold = RANK[options.level];
+  const now = options.now ?? (() => new Date());
+  const color = options.color ?? false;
+  const emit = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (RANK[level] < threshold) return;
+    const merged = fields ? { ...base, ...fields } : base;
+    options.write(render(options.format, level, now(), message, merged, color));
+  };
+  return {
+    debug: (message, fields) => emit("debug", message, fields),
+    info: (message, fields) => emit("info", message, fields),
+    warn: (message, fields) => emit("warn", message, fields),
+    error: (message, fields) => emit("error", message, fields),
+    child: (fields) => createLogger(options, { ...base, ...fields }),
+    enabled: (level) => RANK[level] >= threshold,
+  };
+}

@@ -1,0 +1,113 @@
+// Start-up and shutdown: graceful drain within server.shutdown_timeout, signals, and the
+// one-time relaunch that gives Bun its start-up-only limits.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { createRouter, startHttpServer } from "../../src/http/index.ts";
+import { createLogger } from "../../src/log/index.ts";
+import { type RunningOlla, startOlla } from "../support/olla-process.ts";
+
+const quiet = createLogger({ level: "error", format: "json", write: () => {} });
+
+function slowServer(delayMs: number) {
+  let entered = 0;
+  const server = startHttpServer({
+    host: "127.0.0.1",
+    port: 0,
+    idleTimeoutSeconds: 30,
+    maxRequestBodySize: 1024,
+    logger: quiet,
+    router: createRouter([
+      {
+        methods: ["GET"],
+        path: "/slow",
+        handler: async () => {
+          entered++;
+          await Bun.sleep(delayMs);
+          return new Response("finished");
+        },
+      },
+    ]),
+  });
+  const untilEntered = async () => {
+    for (let i = 0; i < 200 && entered === 0; i++) await Bun.sleep(10);
+  };
+  return { server, untilEntered };
+}
+
+describe("graceful stop", () => {
+  test("an in-flight request finishes; new connections are refused", async () => {
+    const { server, untilEntered } = slowServer(600);
+    const inFlight = fetch(new URL("/slow", server.url));
+    await untilEntered();
+    expect(server.pending()).toBe(1);
+    const stopping = server.stop(5000);
+    await Bun.sleep(50);
+    await expect(fetch(new URL("/slow", server.url))).rejects.toThrow();
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("finished");
+    expect(await stopping).toEqual({ drained: true });
+  });
+
+  test("past the grace period what is left is cut", async () => {
+    const { server, untilEntered } = slowServer(10_000);
+    const inFlight = fetch(new URL("/slow", server.url)).then(
+      (response) => response.text(),
+      (error: Error) => `failed: ${error.message}`,
+    );
+    await untilEntered();
+    const began = performance.now();
+    expect(await server.stop(300)).toEqual({ drained: false });
+    expect(performance.now() - began).toBeLessThan(3000);
+    expect(await inFlight).toStartWith("failed");
+  });
+});
+
+describe("the olla process", () => {
+  const running: RunningOlla[] = [];
+  afterAll(() => {
+    for (const olla of running) olla.kill();
+  });
+
+  test("SIGTERM stops it cleanly with exit 0; SIGINT too", async () => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      const olla = await startOlla([], { env: { OLLA_ENGINEERING_SHOW_NERDSTATS: "true" } });
+      running.push(olla);
+      olla.signal(signal);
+      expect(await olla.exited).toBe(0);
+      const records = olla.lines.map((line) => JSON.parse(line));
+      expect(records.find((record) => record.msg === "shutting down")).toMatchObject({
+        signal,
+        grace_ms: 10_000,
+      });
+      expect(records.find((record) => record.msg === "nerdstats").rss_bytes).toBeGreaterThan(0);
+      expect(records.at(-1)).toMatchObject({ msg: "olla stopped", drained: true });
+    }
+  });
+
+  test("relaunches once so Bun's fetch limit and header limit are set", async () => {
+    const olla = await startOlla();
+    running.push(olla);
+    const started = await olla.waitForLog("olla started");
+    expect(started.fetch_max_requests).toBe(65535);
+    const environ = readFileSync(`/proc/${olla.pid}/environ`, "utf8").split("\0");
+    expect(environ).toContain("BUN_CONFIG_MAX_HTTP_REQUESTS=65535");
+    expect(environ).toContain(`BUN_OPTIONS=--max-http-header-size=${1024 * 1024}`);
+    // Bun's default header limit is 16 KiB; server.request_limits.max_header_size (1 MiB) applies instead.
+    const big = await fetch(`${olla.url}/internal/health`, { headers: { "x-big": "a".repeat(40_000) } });
+    expect(big.status).toBe(200);
+  });
+
+  test("server.request_limits.max_header_size is enforced; a user's own fetch limit is kept", async () => {
+    const olla = await startOlla([], {
+      env: { OLLA_SERVER_MAX_HEADER_SIZE: "8KiB", BUN_CONFIG_MAX_HTTP_REQUESTS: "1000" },
+    });
+    running.push(olla);
+    expect((await olla.waitForLog("olla started")).fetch_max_requests).toBe(1000);
+    const small = await fetch(`${olla.url}/internal/health`, { headers: { "x-big": "a".repeat(4000) } });
+    expect(small.status).toBe(200);
+    const big = await fetch(`${olla.url}/internal/health`, { headers: { "x-big": "a".repeat(12_000) } });
+    expect(big.status).toBe(431);
+  });
+});
