@@ -127,12 +127,12 @@ describe("olla serve", () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "healthy" });
     expect(health.headers.get("x-olla-request-id")).toBeTruthy();
-    const version = await (await fetch(`${olla.url}/version`)).json();
+    const version = (await (await fetch(`${olla.url}/version`)).json()) as { supported_backends: string[] };
     expect(version).toMatchObject({ name: "olla", build: { runtime: `bun ${process.versions.bun}` } });
     expect(version.supported_backends).toContain("ollama");
     const missing = await fetch(`${olla.url}/no/such/path`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.code).toBe("not_found");
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("not_found");
   });
 
   test("`olla health` checks a running olla", async () => {
