@@ -92,16 +92,6 @@ async function serve(configPath: string | undefined): Promise<number | "running"
   const { logger, close } = createRootLogger(config);
   for (const problem of report.problems) logger.warn(formatProblem(problem));
   const app = await startApp(config, logger);
-  logger.info("olla started", {
-    version: BUILD.version,
-    commit: BUILD.commit,
-    listen: app.server.url.toString(),
-    config: report.file ?? "built-in defaults",
-    endpoints: config.discovery.static.endpoints.length,
-    engine: config.proxy.engine,
-    load_balancer: config.proxy.load_balancer,
-    fetch_max_requests: Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? 256),
-  });
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -132,6 +122,18 @@ async function serve(configPath: string | undefined): Promise<number | "running"
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+
+  logger.info("olla started", {
+    version: BUILD.version,
+    commit: BUILD.commit,
+    listen: app.server.url.toString(),
+    config: report.file ?? "built-in defaults",
+    endpoints: config.discovery.static.endpoints.length,
+    engine: config.proxy.engine,
+    load_balancer: config.proxy.load_balancer,
+    fetch_max_requests: Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? 256),
+  });
+
   return "running";
 }
 

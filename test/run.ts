@@ -3,7 +3,7 @@
 
 const steps: { name: string; cmd: string[] }[] = [
   { name: "type check", cmd: ["tsc", "--noEmit"] },
-  { name: "lint and format", cmd: ["biome", "check", "."] },
+  { name: "format", cmd: ["prettier", "--check", "."] },
 ];
 
 for (const step of steps) {

@@ -5,16 +5,7 @@ import { z } from "zod";
 import { formatDuration, formatSize, parseDuration, parseSize } from "./units.ts";
 
 export type LeafKind =
-  | "string"
-  | "number"
-  | "boolean"
-  | "choice"
-  | "duration"
-  | "size"
-  | "list"
-  | "map"
-  | "endpoints"
-  | "secret";
+  "string" | "number" | "boolean" | "choice" | "duration" | "size" | "list" | "map" | "endpoints" | "secret";
 
 const leafKinds = new WeakMap<z.ZodType, LeafKind>();
 const leafChoices = new WeakMap<z.ZodType, readonly string[]>();

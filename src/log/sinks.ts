@@ -22,6 +22,8 @@ export function openSink(output: "stdout" | "stderr" | "file", file: string): Lo
     };
   }
   const stream = output === "stderr" ? process.stderr : process.stdout;
+  // A reader that went away (e.g. `olla | head`) must not take the server down with EPIPE.
+  stream.on("error", () => {});
   return {
     write: (line) => void stream.write(line),
     close: async () => {},

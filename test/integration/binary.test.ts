@@ -16,6 +16,19 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** The "olla started" log record (health transitions may be logged before it). */
+async function startedLine(
+  stdout: ReadableStream<Uint8Array>,
+): Promise<{ listen: string; [key: string]: unknown }> {
+  let text = "";
+  for await (const chunk of stdout) {
+    text += new TextDecoder().decode(chunk);
+    const line = text.split("\n").find((candidate) => candidate.includes('"olla started"'));
+    if (line) return JSON.parse(line);
+  }
+  throw new Error(`olla exited without starting:\n${text}`);
+}
+
 async function serveOnce(env: Record<string, string>) {
   const cwd = mkdtempSync(join(work, "run-"));
   // A stray .env in the working directory must not be read by the binary.
@@ -27,9 +40,7 @@ async function serveOnce(env: Record<string, string>) {
     stderr: "pipe",
   });
   try {
-    const reader = proc.stdout.getReader();
-    const { value } = await reader.read();
-    const started = JSON.parse(new TextDecoder().decode(value).split("\n")[0]!);
+    const started = await startedLine(proc.stdout);
     const health = await fetch(`${started.listen}internal/health`);
     return { started, health: await health.json() };
   } finally {

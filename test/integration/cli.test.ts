@@ -171,11 +171,14 @@ describe("olla serve", () => {
         },
         stdout: "pipe",
       });
-      const reader = proc.stdout.getReader();
-      const { value } = await reader.read();
+      let text = "";
+      for await (const chunk of proc.stdout) {
+        text += new TextDecoder().decode(chunk);
+        if (text.includes("olla started")) break;
+      }
       proc.kill("SIGKILL");
-      const line = new TextDecoder().decode(value);
-      expect(line).toContain("olla started");
+      const line = text.split("\n").find((candidate) => candidate.includes("olla started"))!;
+      expect(line).toBeDefined();
       expect(line.startsWith("{")).toBe(false);
     }
   });

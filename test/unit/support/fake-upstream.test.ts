@@ -46,7 +46,7 @@ const chatBody = (model: string, extra: object = {}) => ({
 });
 
 /** Wire JSON, inspected loosely: the assertions are the schema. */
-// biome-ignore lint/suspicious/noExplicitAny: arbitrary wire JSON, checked field by field by the assertions
+// `any` on purpose: arbitrary wire JSON, checked field by field by the assertions
 const json = async (res: Response | Promise<Response>): Promise<any> => (await res).json();
 
 /** Polls until `check` holds; fails with `label` after `ms`. */
