@@ -1,24 +1,66 @@
 // Composition root: builds every service from the configuration, starts and stops them in order.
+// Endpoints are probed once before the listener opens, so the first request sees real health.
 
 import type { Config } from "./config/index.ts";
+import {
+  createEndpoint,
+  createHealthScheduler,
+  type Endpoint,
+  type HealthScheduler,
+  isRoutable,
+  probeEndpoint,
+} from "./endpoints/index.ts";
 import { createRouter, type HttpServer, startHttpServer, systemRoutes } from "./http/index.ts";
 import type { Logger } from "./log/index.ts";
 import { PROFILES } from "./profiles/index.ts";
+import { createUpstreamClient } from "./proxy/engine.ts";
+import { proxyRoutes } from "./proxy/handler.ts";
+import { createBalancer } from "./routing/index.ts";
 
 export interface App {
   server: HttpServer;
+  endpoints: readonly Endpoint[];
+  health: HealthScheduler;
   /** Graceful stop: in-flight requests get up to server.shutdown_timeout to finish. */
   stop(): Promise<{ drained: boolean }>;
 }
 
 /** Features this build serves; reported by /version. */
-export const CAPABILITIES = ["layered_config", "graceful_shutdown", "structured_logging"] as const;
+export const CAPABILITIES = [
+  "layered_config",
+  "graceful_shutdown",
+  "structured_logging",
+  "streaming_proxy",
+  "failover",
+  "health_checking",
+  "load_balancing",
+] as const;
 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
+  const endpoints = config.discovery.static.endpoints.filter((entry) => entry.enabled).map(createEndpoint);
+  const health = createHealthScheduler({
+    endpoints,
+    probe: (endpoint) => probeEndpoint(endpoint),
+    logger: logger.child({ component: "health" }),
+  });
+  await health.start();
+
+  const client = createUpstreamClient(config.proxy);
   const router = createRouter([
     ...systemRoutes({
       capabilities: CAPABILITIES,
       supportedBackends: PROFILES.map((profile) => profile.name),
+    }),
+    ...proxyRoutes({
+      endpoints,
+      profiles: PROFILES,
+      balancer: createBalancer(config.proxy.load_balancer),
+      client,
+      reportFailure: (endpoint, reason) => health.reportFailure(endpoint, reason),
+      isRoutable,
+      maxBodySize: config.server.request_limits.max_body_size,
+      responseTimeoutMs: config.proxy.response_timeout,
+      logger: logger.child({ component: "proxy" }),
     }),
   ]);
   const { server: serverConfig } = config;
@@ -34,6 +76,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   return {
     server,
-    stop: () => server.stop(serverConfig.shutdown_timeout),
+    endpoints,
+    health,
+    async stop() {
+      health.stop();
+      const result = await server.stop(serverConfig.shutdown_timeout);
+      client.close();
+      return result;
+    },
   };
 }

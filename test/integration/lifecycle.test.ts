@@ -2,9 +2,13 @@
 // one-time relaunch that gives Bun its start-up-only limits.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createRouter, startHttpServer } from "../../src/http/index.ts";
 import { createLogger } from "../../src/log/index.ts";
+import { startFakeUpstream } from "../support/index.ts";
+import { endpointsYaml } from "../support/olla-app.ts";
 import { type RunningOlla, startOlla } from "../support/olla-process.ts";
 
 const quiet = createLogger({ level: "error", format: "json", write: () => {} });
@@ -83,6 +87,32 @@ describe("the olla process", () => {
       });
       expect(records.find((record) => record.msg === "nerdstats").rss_bytes).toBeGreaterThan(0);
       expect(records.at(-1)).toMatchObject({ msg: "olla stopped", drained: true });
+    }
+  });
+
+  test("SIGTERM lets an in-flight streamed answer finish before exiting", async () => {
+    const upstream = await startFakeUpstream({ kind: "ollama", chunks: 10, chunkDelayMs: 60 });
+    const dir = mkdtempSync(join(tmpdir(), "olla-drain-"));
+    const config = join(dir, "config.yaml");
+    writeFileSync(config, endpointsYaml([{ name: "slow", url: upstream.url, type: "ollama" }]));
+    try {
+      const olla = await startOlla(["-c", config]);
+      running.push(olla);
+      const response = await fetch(`${olla.url}/olla/api/generate`, {
+        method: "POST",
+        body: JSON.stringify({ model: "llama3.2:latest", prompt: "x" }),
+      });
+      olla.signal("SIGTERM");
+      const lines = (await response.text()).trim().split("\n");
+      expect(JSON.parse(lines.at(-1)!)).toMatchObject({ done: true });
+      expect(lines).toHaveLength(11);
+      expect(await olla.exited).toBe(0);
+      const stopped = olla.lines
+        .map((line) => JSON.parse(line))
+        .find((record) => record.msg === "olla stopped");
+      expect(stopped).toMatchObject({ drained: true });
+    } finally {
+      await upstream.stop();
     }
   });
 

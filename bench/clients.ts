@@ -1,0 +1,115 @@
+// Benchmark clients written for what wrk cannot measure: time to first chunk and gaps between
+// chunks of streamed answers, and thousands of slow streams held open at once on raw sockets.
+
+export interface StreamTiming {
+  /** Time from sending the request to the first body chunk. */
+  ttfcMs: number;
+  /** Largest pause between two body reads. */
+  maxGapMs: number;
+  reads: number;
+}
+
+/** Runs `rounds` rounds of `concurrency` streamed requests and times each one. */
+export async function streamTimings(url: string, body: string, concurrency: number, rounds: number) {
+  const timings: StreamTiming[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const batch = Array.from({ length: concurrency }, async () => {
+      const started = performance.now();
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      let first = Number.NaN;
+      let last = 0;
+      let maxGap = 0;
+      let reads = 0;
+      for await (const _ of response.body!) {
+        const now = performance.now();
+        if (reads === 0) first = now - started;
+        else maxGap = Math.max(maxGap, now - last);
+        last = now;
+        reads++;
+      }
+      timings.push({ ttfcMs: first, maxGapMs: maxGap, reads });
+    });
+    await Promise.all(batch);
+  }
+  return timings;
+}
+
+export interface HoldResult {
+  completed: number;
+  /** Completed with every expected event and the final [DONE]. */
+  intact: number;
+  failed: number;
+  elapsedMs: number;
+}
+
+/** Holds `count` SSE streams at once over raw TCP (HTTP/1.1, one connection each) and checks each
+ *  arrives whole: `expectEvents` data events ending with [DONE]. */
+export async function holdStreams(
+  url: string,
+  body: string,
+  count: number,
+  expectEvents: number,
+  timeoutMs: number,
+): Promise<HoldResult> {
+  const target = new URL(url);
+  const request = new TextEncoder().encode(
+    `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  const result: HoldResult = { completed: 0, intact: 0, failed: 0, elapsedMs: 0 };
+  const started = performance.now();
+  const one = () =>
+    new Promise<void>((resolve) => {
+      let text = "";
+      let settled = false;
+      const finish = (ok: boolean) => {
+        if (settled) return;
+        settled = true;
+        if (!ok) result.failed++;
+        else {
+          result.completed++;
+          const events = text.split("\ndata: ").length - 1;
+          if (events >= expectEvents && text.includes("data: [DONE]")) result.intact++;
+        }
+        resolve();
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      Bun.connect({
+        hostname: target.hostname,
+        port: Number(target.port),
+        socket: {
+          open(socket) {
+            socket.write(request);
+          },
+          data(_socket, chunk) {
+            text += chunk.toString();
+          },
+          close() {
+            clearTimeout(timer);
+            finish(text.startsWith("HTTP/1.1 200"));
+          },
+          error() {
+            clearTimeout(timer);
+            finish(false);
+          },
+          connectError() {
+            clearTimeout(timer);
+            finish(false);
+          },
+        },
+      }).catch(() => finish(false));
+    });
+  // Open in waves so the listen backlog is not the thing being measured.
+  const all: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    all.push(one());
+    if (i % 250 === 249) await Bun.sleep(20);
+  }
+  await Promise.all(all);
+  result.elapsedMs = performance.now() - started;
+  return result;
+}

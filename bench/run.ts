@@ -1,0 +1,274 @@
+// `npm run bench`: direct-to-upstream against through-olla, in the same run, alternating, for both
+// engines. Reports ratios and added latency (absolute numbers on a shared 2-core box are noise) and
+// writes bench/RESULTS.md. Load: wrk for throughput (C, not the bottleneck), Bun clients for streams.
+// Only 127.0.0.1; every loop is bounded.  `--quick` runs shorter.
+
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import packageJson from "../package.json" with { type: "json" };
+import { holdStreams, type StreamTiming, streamTimings } from "./clients.ts";
+import { median, percentile, rssMb, type WrkResult, wrk } from "./measure.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean" },
+    engines: { type: "string" },
+    skip: { type: "string", multiple: true },
+  },
+});
+const quick = flags.quick ?? false;
+const engines = (flags.engines ?? "olla,sherpa").split(",");
+const skip = new Set(flags.skip ?? []);
+const WRK_SECONDS = quick ? 2 : 5;
+const REPEATS = quick ? 1 : 3;
+
+if (!Bun.which("wrk")) {
+  console.error("bench needs wrk: apt-get install wrk (Debian) or brew install wrk");
+  process.exit(1);
+}
+
+const root = join(import.meta.dir, "..");
+const work = mkdtempSync(join(tmpdir(), "olla-bench-"));
+
+/** Reads lines from a child's stdout until one satisfies `match`; the rest of the output is drained. */
+async function lineWhere(
+  stream: ReadableStream<Uint8Array>,
+  match: (line: string) => boolean,
+): Promise<string> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`child exited before printing the expected line:\n${text}`);
+    text += decoder.decode(value, { stream: true });
+    const found = text.split("\n").find(match);
+    if (found) {
+      void (async () => {
+        while (!(await reader.read()).done) {}
+      })();
+      return found;
+    }
+  }
+}
+
+const upstreamProc = Bun.spawn([process.execPath, join(import.meta.dir, "upstream.ts")], { stdout: "pipe" });
+const upstream = JSON.parse(await lineWhere(upstreamProc.stdout, (line) => line.startsWith("{"))) as Record<
+  "fast" | "stream" | "slow" | "embed",
+  string
+>;
+
+async function startOlla(engine: string) {
+  const config = join(work, `olla-${engine}.yaml`);
+  const endpoint = (name: string, url: string, type: string) =>
+    `      - {name: ${name}, url: "${url}", type: ${type}, check_interval: 5s, check_timeout: 2s}\n`;
+  writeFileSync(
+    config,
+    `server: {host: 127.0.0.1, port: 0}\nlogging: {level: warn}\n` +
+      `proxy: {engine: ${engine}, max_conns_per_host: 0, max_idle_conns: 1024}\n` +
+      `discovery:\n  static:\n    endpoints:\n${endpoint("fast", upstream.fast, "openai-compatible")}` +
+      `${endpoint("stream", upstream.stream, "vllm")}${endpoint("slow", upstream.slow, "sglang")}` +
+      `${endpoint("embed", upstream.embed, "llamacpp")}`,
+  );
+  const proc = Bun.spawn([process.execPath, join(root, "src/main.ts"), "-c", config], {
+    stdout: "pipe",
+    env: { ...process.env, OLLA_LOGGING_LEVEL: "info" },
+  });
+  const started = JSON.parse(await lineWhere(proc.stdout, (line) => line.includes('"olla started"'))) as {
+    listen: string;
+  };
+  return { proc, url: started.listen.replace(/\/$/, "") };
+}
+
+const chatBody = JSON.stringify({
+  model: "gpt-4o-mini",
+  messages: [{ role: "user", content: "Say hello." }],
+});
+const streamBody = (model: string) =>
+  JSON.stringify({ model, messages: [{ role: "user", content: "Stream please." }], stream: true });
+
+type Row = Record<string, string | number>;
+const report: { engine: string; section: string; rows: Row[] }[] = [];
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+async function throughput(engine: string, olla: string) {
+  const rows: Row[] = [];
+  for (const connections of [1, 32, 256]) {
+    const direct: WrkResult[] = [];
+    const proxied: WrkResult[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      direct.push(await wrk(`${upstream.fast}/v1/chat/completions`, chatBody, connections, WRK_SECONDS));
+      proxied.push(await wrk(`${olla}/olla/openai/v1/chat/completions`, chatBody, connections, WRK_SECONDS));
+    }
+    const ratio = median(proxied.map((r) => r.rps)) / median(direct.map((r) => r.rps));
+    rows.push({
+      concurrency: connections,
+      "throughput ratio (olla/direct)": round(ratio),
+      "added p50 µs": Math.round(median(proxied.map((r) => r.p50Us)) - median(direct.map((r) => r.p50Us))),
+      "added p99 µs": Math.round(median(proxied.map((r) => r.p99Us)) - median(direct.map((r) => r.p99Us))),
+      "errors (direct/olla)": `${direct.reduce((a, r) => a + r.errors, 0)}/${proxied.reduce((a, r) => a + r.errors, 0)}`,
+    });
+    console.log(engine, "throughput", rows.at(-1));
+  }
+  report.push({ engine, section: "1. Small non-streamed chat completion (wrk)", rows });
+}
+
+async function firstChunk(engine: string, olla: string) {
+  const rows: Row[] = [];
+  for (const [concurrency, rounds] of [
+    [1, quick ? 10 : 30],
+    [64, quick ? 1 : 3],
+  ] as const) {
+    const direct: StreamTiming[] = [];
+    const proxied: StreamTiming[] = [];
+    for (let i = 0; i < rounds; i++) {
+      direct.push(
+        ...(await streamTimings(
+          `${upstream.stream}/v1/chat/completions`,
+          streamBody("meta-llama/Llama-3.2-3B-Instruct"),
+          concurrency,
+          1,
+        )),
+      );
+      proxied.push(
+        ...(await streamTimings(
+          `${olla}/olla/vllm/v1/chat/completions`,
+          streamBody("meta-llama/Llama-3.2-3B-Instruct"),
+          concurrency,
+          1,
+        )),
+      );
+    }
+    const ttfc = (list: typeof direct, p: number) =>
+      percentile(
+        list.map((t) => t.ttfcMs),
+        p,
+      );
+    rows.push({
+      concurrency,
+      "added TTFC p50 ms": round(ttfc(proxied, 50) - ttfc(direct, 50)),
+      "added TTFC p99 ms": round(ttfc(proxied, 99) - ttfc(direct, 99)),
+      "max gap direct ms": round(Math.max(...direct.map((t) => t.maxGapMs)), 1),
+      "max gap olla ms": round(Math.max(...proxied.map((t) => t.maxGapMs)), 1),
+      "reads per stream (direct/olla)": `${median(direct.map((t) => t.reads))}/${median(proxied.map((t) => t.reads))}`,
+    });
+    console.log(engine, "ttfc", rows.at(-1));
+  }
+  report.push({ engine, section: "2. Streaming: 100 chunks 5 ms apart (Bun fetch client)", rows });
+}
+
+async function manyStreams(engine: string) {
+  const rows: Row[] = [];
+  for (const count of [1000, 5000]) {
+    const olla = await startOlla(engine);
+    const idle = rssMb(olla.proc.pid).rss;
+    let peak = idle;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssMb(olla.proc.pid).rss);
+    }, 100);
+    // 20 content chunks + role + finish + [DONE] = 23 data events per stream.
+    const result = await holdStreams(
+      `${olla.url}/olla/sglang/v1/chat/completions`,
+      streamBody("meta-llama/Llama-3.2-3B-Instruct"),
+      count,
+      23,
+      60_000,
+    );
+    clearInterval(sampler);
+    peak = Math.max(peak, rssMb(olla.proc.pid).peak);
+    rows.push({
+      streams: count,
+      "complete and intact": `${result.intact}/${count}`,
+      failed: result.failed,
+      "olla idle RSS MB": round(idle, 1),
+      "olla peak RSS MB": round(peak, 1),
+      "wall s": round(result.elapsedMs / 1000, 1),
+    });
+    console.log(engine, "streams", rows.at(-1));
+    olla.proc.kill("SIGTERM");
+    await olla.proc.exited;
+  }
+  report.push({ engine, section: "3. Concurrent slow streams (20 chunks 250 ms apart, raw sockets)", rows });
+}
+
+async function bigBody(engine: string) {
+  const olla = await startOlla(engine);
+  const body = JSON.stringify({
+    model: "llama-3.2-3b-instruct-q4_k_m.gguf",
+    input: "x".repeat(10 * 1024 * 1024),
+  });
+  const time = async (url: string) => {
+    const started = performance.now();
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`10 MB body: HTTP ${response.status}`);
+    return performance.now() - started;
+  };
+  const direct: number[] = [];
+  const proxied: number[] = [];
+  for (let i = 0; i < (quick ? 3 : 7); i++) {
+    direct.push(await time(`${upstream.embed}/v1/embeddings`));
+    proxied.push(await time(`${olla.url}/olla/llamacpp/v1/embeddings`));
+  }
+  const rows: Row[] = [
+    {
+      "added time p50 ms": round(median(proxied) - median(direct)),
+      "direct p50 ms": round(median(direct)),
+      "olla peak RSS MB": round(rssMb(olla.proc.pid).peak, 1),
+    },
+  ];
+  console.log(engine, "10MB body", rows[0]);
+  report.push({ engine, section: "4. 10 MB request body (embeddings)", rows });
+  olla.proc.kill("SIGTERM");
+  await olla.proc.exited;
+}
+
+try {
+  for (const engine of engines) {
+    const olla = await startOlla(engine);
+    if (!skip.has("throughput")) await throughput(engine, olla.url);
+    if (!skip.has("ttfc")) await firstChunk(engine, olla.url);
+    olla.proc.kill("SIGTERM");
+    await olla.proc.exited;
+    if (!skip.has("streams")) await manyStreams(engine);
+    if (!skip.has("body")) await bigBody(engine);
+  }
+} finally {
+  upstreamProc.kill("SIGTERM");
+  await upstreamProc.exited;
+}
+
+const commit = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: root })
+  .stdout.toString()
+  .trim();
+const table = (rows: Row[]) => {
+  const heads = Object.keys(rows[0] ?? {});
+  return [
+    `| ${heads.join(" | ")} |`,
+    `|${heads.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${heads.map((h) => r[h]).join(" | ")} |`),
+  ].join("\n");
+};
+const lines = [
+  "# Benchmark results",
+  "",
+  `Run ${new Date().toISOString()} on commit ${commit} (olla ${packageJson.version}, Bun ${process.versions.bun}, ${process.platform}/${process.arch}, ${navigator.hardwareConcurrency} cores)${quick ? ", --quick" : ""}.`,
+  "Direct and through-olla runs alternate in one sitting against the same fake upstream (bench/upstream.ts, its own process);",
+  `wrk ${WRK_SECONDS}s runs × ${REPEATS}, medians. Ratios and added latency only: absolute figures on a shared 2-core machine are noise.`,
+  "Load generator: wrk (C, one thread) for throughput; Bun clients for stream timing and raw-socket streams.",
+  "",
+];
+for (const engine of engines) {
+  lines.push(`## engine: ${engine}`, "");
+  for (const entry of report.filter((e) => e.engine === engine))
+    lines.push(`### ${entry.section}`, "", table(entry.rows), "");
+}
+const out = lines.join("\n");
+await Bun.write(join(import.meta.dir, quick ? "RESULTS.quick.md" : "RESULTS.md"), out);
+console.log(`\n${out}`);

@@ -1,0 +1,104 @@
+// An inference server olla balances across: its fixed settings from config plus its live state.
+
+import type { EndpointConfig } from "../config/index.ts";
+import { type PlatformProfile, profileFor } from "../profiles/index.ts";
+
+export type EndpointStatus =
+  "unknown" | "healthy" | "busy" | "unhealthy" | "offline" | "config_error" | "rate_limited";
+
+/** States that take traffic; busy ones at a lower weight. */
+export const ROUTABLE_STATUSES: ReadonlySet<EndpointStatus> = new Set(["healthy", "busy"]);
+
+export interface Endpoint {
+  readonly name: string;
+  readonly url: URL;
+  /** The type as configured (e.g. "ollama", "lmstudio", "auto"); sent as X-Olla-Backend-Type. */
+  readonly type: string;
+  readonly profile: PlatformProfile;
+  readonly priority: number;
+  readonly weight: number;
+  readonly preservePath: boolean;
+  readonly healthUrl: URL;
+  readonly modelUrl: URL;
+  readonly checkIntervalMs: number;
+  readonly checkTimeoutMs: number;
+  /** Configured headers plus the auth header, sent on every request to this endpoint. */
+  readonly headers: readonly (readonly [string, string])[];
+  /** Lower-cased names of those headers (so the client's values for them are not forwarded). */
+  readonly ownHeaderNames: ReadonlySet<string>;
+  /** True when auth: is configured (the client's credentials are then never forwarded). */
+  readonly hasAuth: boolean;
+
+  status: EndpointStatus;
+  /** Requests being served now, counted until a stream's last byte. */
+  inFlight: number;
+  consecutiveFailures: number;
+  lastError?: string;
+  lastCheckAt?: number;
+  lastLatencyMs?: number;
+  nextCheckAt?: number;
+  /** Backoff multiplier of the probe interval; 1 when healthy. */
+  backoff: number;
+}
+
+/** Joins a path or absolute URL onto the endpoint's URL, keeping its base path (Olla's rule). */
+export function resolveEndpointUrl(base: URL, pathOrUrl: string): URL {
+  if (/^https?:\/\//i.test(pathOrUrl)) return new URL(pathOrUrl);
+  const joined = new URL(base);
+  const basePath = base.pathname.replace(/\/+$/, "");
+  const [path, query] = pathOrUrl.split("?", 2) as [string, string | undefined];
+  joined.pathname = `${basePath}/${path.replace(/^\/+/, "")}`;
+  joined.search = query ? `?${query}` : "";
+  return joined;
+}
+
+function authHeader(auth: EndpointConfig["auth"]): [string, string] | undefined {
+  if (!auth) return undefined;
+  switch (auth.type) {
+    case "bearer":
+      return ["authorization", `Bearer ${auth.token}`];
+    case "api_key":
+      return [auth.header.toLowerCase(), auth.key as string];
+    case "basic":
+      return [
+        "authorization",
+        `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}`,
+      ];
+  }
+}
+
+/** Builds an endpoint from its (validated, secrets resolved) config entry. */
+export function createEndpoint(config: EndpointConfig): Endpoint {
+  const url = new URL(config.url);
+  const profile = profileFor(config.type);
+  const headers: [string, string][] = Object.entries(config.headers).map(([name, value]) => [
+    name.toLowerCase(),
+    value,
+  ]);
+  const auth = authHeader(config.auth);
+  if (auth) headers.push(auth);
+  return {
+    name: config.name ?? url.host,
+    url,
+    type: config.type,
+    profile,
+    priority: config.priority,
+    weight: config.weight,
+    preservePath: config.preserve_path,
+    healthUrl: resolveEndpointUrl(url, config.health_check_url ?? profile.healthPath),
+    modelUrl: resolveEndpointUrl(url, config.model_url ?? profile.modelsPath),
+    checkIntervalMs: config.check_interval,
+    checkTimeoutMs: config.check_timeout,
+    headers,
+    ownHeaderNames: new Set(headers.map(([name]) => name)),
+    hasAuth: auth !== undefined,
+    status: "unknown",
+    inFlight: 0,
+    consecutiveFailures: 0,
+    backoff: 1,
+  };
+}
+
+export function isRoutable(endpoint: Endpoint): boolean {
+  return ROUTABLE_STATUSES.has(endpoint.status);
+}

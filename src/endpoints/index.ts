@@ -1,0 +1,16 @@
+// Endpoints: their state, health probes and the scheduler that keeps it current.
+export { type Clock, systemClock } from "./clock.ts";
+export {
+  createEndpoint,
+  type Endpoint,
+  type EndpointStatus,
+  isRoutable,
+  ROUTABLE_STATUSES,
+  resolveEndpointUrl,
+} from "./endpoint.ts";
+export { type Fetcher, type ProbeResult, probeEndpoint, retryAfterMs } from "./health-probe.ts";
+export {
+  createHealthScheduler,
+  type HealthScheduler,
+  type HealthSchedulerOptions,
+} from "./health-scheduler.ts";

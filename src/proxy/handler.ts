@@ -1,0 +1,222 @@
+// The proxy route: /olla/<path>, /olla/proxy/<path> and /olla/<provider>/<path>. Reads the body
+// once, picks an endpoint, streams the answer back, and fails over to the next candidate when an
+// endpoint cannot be reached before it has sent anything.
+
+import type { Endpoint } from "../endpoints/index.ts";
+import { type ApiFamily, apiFamily, errorResponse } from "../http/errors.ts";
+import type { Route, RouteContext } from "../http/router.ts";
+import type { Logger } from "../log/index.ts";
+import type { PlatformProfile } from "../profiles/index.ts";
+import type { Balancer } from "../routing/index.ts";
+import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
+import { BodyTooLargeError, inspectBody, readBody } from "./inspect.ts";
+import { relayStream, streamFormat } from "./stream.ts";
+import { cleanPath, upstreamUrl } from "./target.ts";
+import { type UpstreamClient, UpstreamError } from "./upstream/index.ts";
+
+export interface ProxyDeps {
+  endpoints: readonly Endpoint[];
+  profiles: readonly PlatformProfile[];
+  balancer: Balancer;
+  client: UpstreamClient;
+  /** Takes an endpoint out of rotation after a connection failure (passive health). */
+  reportFailure: (endpoint: Endpoint, reason: string) => void;
+  isRoutable: (endpoint: Endpoint) => boolean;
+  maxBodySize: number;
+  /** Whole-response deadline (0 = none). */
+  responseTimeoutMs: number;
+  logger: Logger;
+}
+
+/** Which endpoints a route prefix may use: all of them, or one platform's (a hard boundary: no spill-over). */
+interface Scope {
+  label: string;
+  accepts: (endpoint: Endpoint) => boolean;
+}
+
+const ANY: Scope = { label: "any", accepts: () => true };
+
+/** Answers small, complete, non-streamed bodies from memory (no stream plumbing per request). */
+const BUFFER_LIMIT = 256 * 1024;
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+function scopeFor(prefix: string, profiles: readonly PlatformProfile[]): Scope | undefined {
+  if (prefix === "proxy") return ANY;
+  const profile = profiles.find((candidate) => candidate.prefixes.includes(prefix));
+  if (!profile) return undefined;
+  return { label: profile.name, accepts: (endpoint) => endpoint.profile.name === profile.name };
+}
+
+/** Splits /olla/<...> into the endpoint scope and the path to forward. */
+export function resolveRoute(
+  pathname: string,
+  profiles: readonly PlatformProfile[],
+): { scope: Scope; path: string } {
+  const rest = pathname.slice("/olla".length);
+  const slash = rest.indexOf("/", 1);
+  const first = slash < 0 ? rest.slice(1) : rest.slice(1, slash);
+  const scope = scopeFor(first, profiles);
+  if (scope) return { scope, path: cleanPath(slash < 0 ? "/" : rest.slice(slash)) };
+  return { scope: ANY, path: cleanPath(rest) };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof UpstreamError) return `${error.kind}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function proxyRoutes(deps: ProxyDeps): Route[] {
+  const handler = (request: Request, context: RouteContext) => proxyRequest(deps, request, context);
+  return [{ methods: METHODS, path: "/olla/", prefix: true, handler }];
+}
+
+async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteContext): Promise<Response> {
+  // Quiet streams and slow model loads must not hit Bun's 10 s idle cut; olla's own timers rule.
+  context.server.timeout(request, 0);
+  const family: ApiFamily = apiFamily(context.url.pathname);
+  const { scope, path } = resolveRoute(context.url.pathname, deps.profiles);
+
+  let body: Uint8Array | null;
+  try {
+    body = await readBody(request, deps.maxBodySize);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      return errorResponse(family, 413, `request body exceeds the ${deps.maxBodySize} byte limit`, {
+        code: "request_too_large",
+      });
+    }
+    return errorResponse(family, 400, "could not read the request body", { code: "bad_request" });
+  }
+  const facts = inspectBody(body, request.headers.get("content-type"));
+  if (facts.modelNotString) {
+    return errorResponse(family, 400, '"model" must be a string', { code: "invalid_model" });
+  }
+
+  const inScope = deps.endpoints.filter(scope.accepts);
+  let candidates = inScope.filter(deps.isRoutable);
+  if (candidates.length === 0) {
+    const what = scope === ANY ? "endpoints" : `${scope.label} endpoints`;
+    if (inScope.length === 0)
+      return errorResponse(family, 404, `no ${what} are configured`, { code: "no_endpoints" });
+    return errorResponse(family, 503, `no healthy ${what} available`, {
+      code: "no_healthy_endpoints",
+      headers: { "retry-after": "5" },
+    });
+  }
+
+  const deadline = new AbortController();
+  const timer =
+    deps.responseTimeoutMs > 0
+      ? setTimeout(
+          () => deadline.abort(new Error(`response took longer than ${deps.responseTimeoutMs} ms`)),
+          deps.responseTimeoutMs,
+        )
+      : undefined;
+  const signal = AbortSignal.any([request.signal, deadline.signal]);
+  const tried: { endpoint: string; error: string }[] = [];
+
+  while (candidates.length > 0) {
+    const endpoint = deps.balancer.pick(candidates) as Endpoint;
+    endpoint.inFlight++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      endpoint.inFlight--;
+      clearTimeout(timer);
+    };
+    let response: Response;
+    try {
+      response = await deps.client.request({
+        url: upstreamUrl(endpoint, path, context.url.search),
+        method: request.method,
+        headers: upstreamRequestHeaders(request.headers, {
+          endpoint,
+          requestId: context.requestId,
+          peer: context.server.peerAddress(request),
+          url: context.url,
+        }),
+        body,
+        signal,
+      });
+    } catch (error) {
+      endpoint.inFlight--;
+      if (request.signal.aborted) {
+        clearTimeout(timer);
+        return new Response(null, { status: 499 });
+      }
+      // Nothing has reached the client yet, so the request can be replayed elsewhere.
+      if (error instanceof UpstreamError && error.kind !== "aborted" && !deadline.signal.aborted) {
+        deps.reportFailure(endpoint, describe(error));
+        tried.push({ endpoint: endpoint.name, error: describe(error) });
+        deps.logger.warn("endpoint failed, trying the next", {
+          request_id: context.requestId,
+          endpoint: endpoint.name,
+          error: describe(error),
+          remaining: candidates.length - 1,
+        });
+        candidates = candidates.filter((candidate) => candidate !== endpoint);
+        continue;
+      }
+      clearTimeout(timer);
+      tried.push({ endpoint: endpoint.name, error: describe(error) });
+      const status = deadline.signal.aborted ? 504 : 502;
+      return errorResponse(family, status, `endpoint ${endpoint.name} failed: ${describe(error)}`, {
+        code: status === 504 ? "upstream_timeout" : "upstream_error",
+        details: { tried },
+      });
+    }
+
+    const headers = clientResponseHeaders(response.headers, {
+      endpoint,
+      requestId: context.requestId,
+      model: facts.model,
+      responseTimeMs: performance.now() - context.started,
+    });
+    if (!response.body) {
+      release();
+      return new Response(null, { status: response.status, statusText: response.statusText, headers });
+    }
+    const format = streamFormat(response.headers.get("content-type"));
+    const length = Number(response.headers.get("content-length") ?? Number.NaN);
+    if (format === "opaque" && length <= BUFFER_LIMIT) {
+      try {
+        const bytes = await response.bytes();
+        release();
+        return new Response(bytes, { status: response.status, statusText: response.statusText, headers });
+      } catch (error) {
+        release();
+        if (request.signal.aborted) return new Response(null, { status: 499 });
+        return errorResponse(family, 502, `endpoint ${endpoint.name} failed mid-answer: ${describe(error)}`, {
+          code: "upstream_error",
+        });
+      }
+    }
+    const relayed = relayStream(response.body, {
+      format,
+      describeError: (error) =>
+        deadline.signal.aborted
+          ? `olla: ${String((deadline.signal.reason as Error)?.message ?? "response timeout")}`
+          : `olla: endpoint ${endpoint.name} failed mid-stream: ${describe(error)}`,
+      onEnd: (end) => {
+        release();
+        if (end.outcome === "upstream_failed") {
+          deps.logger.warn("stream cut by the endpoint", {
+            request_id: context.requestId,
+            endpoint: endpoint.name,
+            bytes: end.bytes,
+            error: describe(end.error),
+          });
+        }
+      },
+    });
+    return new Response(relayed, { status: response.status, statusText: response.statusText, headers });
+  }
+
+  clearTimeout(timer);
+  return errorResponse(family, 502, `every candidate endpoint failed (${tried.length} tried)`, {
+    code: "all_endpoints_failed",
+    details: { tried },
+  });
+}

@@ -1,0 +1,223 @@
+// The "sherpa" engine: Bun's fetch behind the UpstreamClient contract, with our own header and read-gap
+// timers and errors mapped to UpstreamError kinds. Simpler than the pooled client, slower under load.
+//
+// Limits fetch imposes (reference/bun-notes.md §2): at most BUN_CONFIG_MAX_HTTP_REQUESTS (default 256)
+// requests run at once, the rest queue silently; about 64 idle sockets per host; the pool options
+// (maxIdleConns, maxConnsPerHost, idleConnTimeoutMs, tcpKeepAliveMs) do not apply; connect and TLS
+// handshake cannot be timed apart from the header wait, so responseHeaderTimeoutMs covers them (from the
+// call on, including Bun's own queue). With readTimeoutMs 0 the body is fetch's own stream, unwrapped
+// (the fast path): a failure mid-body then errors it with fetch's error (TypeError code ECONNRESET,
+// AbortError), still never a clean end; `toUpstreamError` classifies those.
+
+import {
+  resolveUpstreamOptions,
+  type UpstreamClient,
+  type UpstreamClientOptions,
+  UpstreamError,
+  type UpstreamErrorKind,
+  type UpstreamRequest,
+} from "./types.ts";
+
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ConnectionRefused",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "ETIMEDOUT",
+  "FailedToOpenSocket",
+  "UnableToConnect",
+]);
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ConnectionClosed", "ConnectionReset"]);
+
+function classify(code: string | undefined, name: string | undefined): UpstreamErrorKind {
+  if (name === "TimeoutError") return "read_timeout";
+  if (code === undefined || code === "") return "reset";
+  if (CONNECT_CODES.has(code)) return "connect";
+  if (RESET_CODES.has(code)) return "reset";
+  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME|ALTNAME/i.test(code)) return "tls";
+  if (/Invalid|Malformed|Header|Response|Chunk|Encoding|Redirect/i.test(code)) return "protocol";
+  return "reset";
+}
+
+/** Map any error from fetch or its body to an UpstreamError (an UpstreamError passes unchanged). */
+export function toUpstreamError(err: unknown, beforeResponse: boolean, signal?: AbortSignal): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  if (signal?.aborted) {
+    return new UpstreamError("aborted", "upstream request aborted", beforeResponse, signal.reason);
+  }
+  const e = err as { code?: unknown; name?: string; message?: string } | null;
+  const code = typeof e?.code === "string" ? e.code : undefined;
+  const kind = classify(code, e?.name);
+  const detail = code ?? e?.message ?? String(err);
+  const where = beforeResponse ? "before the response" : "mid-body";
+  return new UpstreamError(kind, `upstream request failed ${where}: ${detail}`, beforeResponse, err);
+}
+
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
+export function createFetchClient(options: Partial<UpstreamClientOptions> = {}): UpstreamClient {
+  const opts = resolveUpstreamOptions("sherpa", options);
+  const tls =
+    opts.tls === undefined
+      ? undefined
+      : {
+          ...(opts.tls.rejectUnauthorized === undefined
+            ? {}
+            : { rejectUnauthorized: opts.tls.rejectUnauthorized }),
+          ...(opts.tls.ca === undefined ? {} : { ca: opts.tls.ca }),
+        };
+  // Bun reads its cap once at start-up; what runs above it waits in Bun's queue, invisible to us.
+  const fetchCap = Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) || 256;
+  let inFlight = 0;
+
+  async function request(req: UpstreamRequest): Promise<Response> {
+    const signal = req.signal;
+    if (signal?.aborted) throw new UpstreamError("aborted", "upstream request aborted", true, signal.reason);
+    // One local controller serves the header timeout and the read-gap timeout; the caller's signal joins
+    // it so an abort reaches fetch both before the headers and while the body streams.
+    const local = new AbortController();
+    const combined = signal === undefined ? local.signal : AbortSignal.any([signal, local.signal]);
+    let headerTimedOut = false;
+    const timer =
+      opts.responseHeaderTimeoutMs > 0
+        ? setTimeout(() => {
+            headerTimedOut = true;
+            local.abort();
+          }, opts.responseHeaderTimeoutMs)
+        : null;
+    inFlight++;
+    let res: Response;
+    try {
+      res = await fetch(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal: combined,
+        decompress: false,
+        proxy: false,
+        redirect: "manual",
+        // Bun's own socket idle timer (5 min) would cut a slow cold load; our timers decide instead.
+        timeout: false,
+        ...(tls === undefined ? {} : { tls }),
+      });
+    } catch (err) {
+      if (timer !== null) clearTimeout(timer);
+      inFlight--;
+      if (headerTimedOut && !signal?.aborted) {
+        throw new UpstreamError(
+          "header_timeout",
+          `no response headers within ${opts.responseHeaderTimeoutMs} ms`,
+          true,
+          err,
+        );
+      }
+      throw toUpstreamError(err, true, signal);
+    }
+    if (timer !== null) clearTimeout(timer);
+    const body = res.body;
+    if (
+      body === null ||
+      opts.readTimeoutMs === 0 ||
+      req.method === "HEAD" ||
+      NULL_BODY_STATUS.has(res.status)
+    ) {
+      inFlight--;
+      return res;
+    }
+    let counted = true;
+    const done = () => {
+      if (counted) {
+        counted = false;
+        inFlight--;
+      }
+    };
+    const wrapped = wrapBody(body, opts.readTimeoutMs, opts.streamBufferSize, local, signal, done);
+    return new Response(wrapped, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }
+
+  return {
+    request,
+    close() {
+      // fetch owns its sockets; there is nothing of ours to close.
+    },
+    stats() {
+      return { open: 0, idle: 0, queued: Math.max(0, inFlight - fetchCap), inFlight };
+    },
+  };
+}
+
+/**
+ * Pass fetch's body through chunk by chunk, erroring with UpstreamError on a read gap longer than
+ * `readTimeoutMs` (counted only while a read waits on the upstream, never while our consumer is slow)
+ * and on any failure mid-body.
+ */
+function wrapBody(
+  body: ReadableStream<Uint8Array>,
+  readTimeoutMs: number,
+  bufferBytes: number,
+  local: AbortController,
+  signal: AbortSignal | undefined,
+  onEnd: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let waiting = false;
+  let finished = false;
+
+  const finish = () => {
+    if (finished) return false;
+    finished = true;
+    if (timer !== null) clearTimeout(timer);
+    onEnd();
+    return true;
+  };
+
+  const onTimeout = () => {
+    if (!waiting || finished) return;
+    finish();
+    const err = new UpstreamError("read_timeout", `no body bytes for ${readTimeoutMs} ms`, false);
+    controller?.error(err);
+    // Aborting fetch's signal destroys the socket; cancel alone might let it drain.
+    local.abort(err);
+    reader.cancel(err).catch(() => {});
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      async pull(c) {
+        waiting = true;
+        if (timer === null) timer = setTimeout(onTimeout, readTimeoutMs);
+        else timer.refresh();
+        let result: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          result = await reader.read();
+        } catch (err) {
+          waiting = false;
+          if (finish()) c.error(toUpstreamError(err, false, signal));
+          return;
+        }
+        waiting = false;
+        if (finished) return;
+        if (result.done) {
+          finish();
+          c.close();
+        } else {
+          c.enqueue(result.value);
+        }
+      },
+      cancel(reason) {
+        finish();
+        local.abort(reason);
+        return reader.cancel(reason).catch(() => {});
+      },
+    },
+    { highWaterMark: bufferBytes, size: (chunk) => chunk?.byteLength ?? 0 },
+  );
+}

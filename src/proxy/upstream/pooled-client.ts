@@ -1,0 +1,759 @@
+// The "olla" engine: an HTTP/1.1 client on Bun.connect with a keep-alive pool per host. It exists because
+// Bun's fetch keeps ~64 idle sockets and churns connections above that (see reference/pooled-client-notes.md).
+//
+// Stale sockets: an upstream closes idle keep-alive sockets on its own clock (uvicorn, llama.cpp: 5 s).
+// Idle sockets see that FIN and leave the pool at once; the remaining race is a FIN crossing our request.
+// When a *reused* socket closes before any response byte, the request goes once more on a fresh
+// connection, whatever its method: an upstream that closes a kept-alive socket without answering has
+// (by far most likely) not read the request, the forwarder replays bodies across endpoints under the very
+// same condition (beforeResponse), and inference requests have no side effects beyond GPU time. Fresh
+// sockets, timeouts and aborts are never retried here.
+
+import { isIP } from "node:net";
+import type { Socket, SocketHandler } from "bun";
+import { type BodySink, createBodySink } from "./body-sink.ts";
+import { type EncodedRequest, encodeRequest } from "./http1-request.ts";
+import {
+  BODY,
+  createResponseParser,
+  DONE,
+  HEAD,
+  NEED_MORE,
+  parseEof,
+  parseNext,
+  type ResponseHead,
+  type ResponseParser,
+  resetResponseParser,
+} from "./http1-response-parser.ts";
+import {
+  resolveUpstreamOptions,
+  type UpstreamClient,
+  type UpstreamClientOptions,
+  UpstreamError,
+  type UpstreamRequest,
+} from "./types.ts";
+
+type Timer = ReturnType<typeof setTimeout>;
+
+// Connection states.
+const C_CONNECTING = 0;
+const C_IDLE = 1;
+const C_BUSY = 2;
+const C_CLOSED = 3;
+
+// Exchange phases.
+const X_QUEUED = 0;
+const X_CONNECTING = 1;
+/** Request handed to a socket, response head not complete yet. */
+const X_WAITING = 2;
+/** Head delivered, body streaming through a sink. */
+const X_BODY = 3;
+const X_DONE = 4;
+
+interface HostPool {
+  hostname: string;
+  port: number;
+  tls: boolean;
+  tlsConfig: Bun.TLSOptions | true;
+  /** LIFO: the most recently used socket is the least likely to be stale. Index 0 is the oldest. */
+  idle: Conn[];
+  /** Sockets counted against maxConnsPerHost: connecting, busy and idle. */
+  total: number;
+  queue: Exchange[];
+}
+
+interface Conn {
+  pool: HostPool;
+  socket: Socket<Conn> | null;
+  state: number;
+  ex: Exchange | null;
+  parser: ResponseParser;
+  /** Completed responses on this socket; > 0 means reused, which allows the stale-socket retry. */
+  served: number;
+  idleSince: number;
+  /** Guards the pool counters: Bun reports both end and close, and we may destroy first. */
+  counted: boolean;
+  timer: Timer | null;
+  writeChunks: Uint8Array[] | null;
+  writeIndex: number;
+  writeOffset: number;
+  paused: boolean;
+}
+
+interface Exchange {
+  req: UpstreamRequest;
+  encoded: EncodedRequest;
+  noBody: boolean;
+  resolve: (res: Response) => void;
+  reject: (err: unknown) => void;
+  phase: number;
+  pool: HostPool;
+  conn: Conn | null;
+  /** Some response byte arrived: replaying the request elsewhere is no longer safe. */
+  gotByte: boolean;
+  retried: boolean;
+  /** Counted in stats().inFlight. */
+  active: boolean;
+  headTimer: Timer | null;
+  readTimer: Timer | null;
+  lastRead: number;
+  head: ResponseHead | null;
+  /** The whole Content-Length body came with the head: the next BODY event becomes a plain Response. */
+  fastPath: boolean;
+  sink: BodySink | null;
+  onAbort: (() => void) | null;
+}
+
+const noop = () => {};
+
+export function createPooledClient(options: Partial<UpstreamClientOptions> = {}): UpstreamClient {
+  const opts = resolveUpstreamOptions("olla", options);
+  const tlsOptions = {
+    ...(opts.tls?.rejectUnauthorized === undefined
+      ? {}
+      : { rejectUnauthorized: opts.tls.rejectUnauthorized }),
+    ...(opts.tls?.ca === undefined ? {} : { ca: opts.tls.ca }),
+  };
+  const pools = new Map<string, HostPool>();
+  let openCount = 0;
+  let idleCount = 0;
+  let queuedCount = 0;
+  let inFlight = 0;
+  let closed = false;
+  let sweepTimer: ReturnType<typeof setInterval> | null = null;
+
+  // ---- pool bookkeeping ----
+
+  function poolFor(url: URL): HostPool {
+    const key = `${url.protocol}//${url.host}`;
+    let pool = pools.get(key);
+    if (pool === undefined) {
+      const tls = url.protocol === "https:";
+      const raw = url.hostname;
+      const hostname = raw.startsWith("[") ? raw.slice(1, -1) : raw;
+      const tlsConfig = { ...tlsOptions, ...(tls && isIP(hostname) === 0 ? { serverName: hostname } : {}) };
+      pool = {
+        hostname,
+        port: url.port === "" ? (tls ? 443 : 80) : Number(url.port),
+        tls,
+        // SNI must name a host, never an address. Bun reads an empty tls object as "no TLS at all".
+        tlsConfig: Object.keys(tlsConfig).length > 0 ? tlsConfig : true,
+        idle: [],
+        total: 0,
+        queue: [],
+      };
+      pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  function markClosed(conn: Conn): void {
+    if (conn.state === C_IDLE) {
+      const i = conn.pool.idle.lastIndexOf(conn);
+      if (i !== -1) {
+        conn.pool.idle.splice(i, 1);
+        idleCount--;
+      }
+    }
+    conn.state = C_CLOSED;
+    if (conn.timer !== null) {
+      clearTimeout(conn.timer);
+      conn.timer = null;
+    }
+    conn.writeChunks = null;
+    if (conn.counted) {
+      conn.counted = false;
+      conn.pool.total--;
+      openCount--;
+    }
+  }
+
+  /** Close a socket we no longer want. The exchange on it, if any, must be settled by the caller first. */
+  function destroyConn(conn: Conn, graceful: boolean): void {
+    if (conn.state === C_CLOSED) return;
+    markClosed(conn);
+    conn.ex = null;
+    const socket = conn.socket;
+    // Bun runs the close handler synchronously in here; it finds the state closed and does nothing.
+    if (socket !== null) {
+      if (graceful) socket.end();
+      else socket.terminate();
+    }
+    pump(conn.pool);
+  }
+
+  /** Give freed capacity to queued requests: a dead busy socket must not strand the queue. */
+  function pump(pool: HostPool): void {
+    const max = opts.maxConnsPerHost;
+    while (pool.queue.length > 0 && (max === 0 || pool.total < max)) {
+      const ex = pool.queue.shift()!;
+      queuedCount--;
+      connect(pool, ex);
+    }
+  }
+
+  function release(conn: Conn): void {
+    const pool = conn.pool;
+    conn.ex = null;
+    if (conn.paused) {
+      conn.paused = false;
+      conn.socket!.resume();
+    }
+    if (closed || conn.socket === null || conn.socket.readyState !== 1) {
+      destroyConn(conn, true);
+      return;
+    }
+    if (pool.queue.length > 0) {
+      const next = pool.queue.shift()!;
+      queuedCount--;
+      dispatch(conn, next);
+      return;
+    }
+    if (opts.maxIdleConns === 0) {
+      destroyConn(conn, true);
+      return;
+    }
+    if (pool.idle.length >= opts.maxIdleConns) destroyConn(pool.idle[0]!, true);
+    conn.state = C_IDLE;
+    conn.idleSince = performance.now();
+    pool.idle.push(conn);
+    idleCount++;
+    if (sweepTimer === null && opts.idleConnTimeoutMs > 0) {
+      sweepTimer = setInterval(sweep, Math.min(5000, Math.max(50, opts.idleConnTimeoutMs / 4)));
+      sweepTimer.unref();
+    }
+  }
+
+  function sweep(): void {
+    const limit = performance.now() - opts.idleConnTimeoutMs;
+    for (const pool of pools.values()) {
+      while (pool.idle.length > 0 && pool.idle[0]!.idleSince <= limit) destroyConn(pool.idle[0]!, true);
+    }
+    if (idleCount === 0 && sweepTimer !== null) {
+      clearInterval(sweepTimer);
+      sweepTimer = null;
+    }
+  }
+
+  // ---- exchange lifecycle ----
+
+  function acquire(pool: HostPool, ex: Exchange): void {
+    const expiry = opts.idleConnTimeoutMs;
+    while (pool.idle.length > 0) {
+      const conn = pool.idle.pop()!;
+      idleCount--;
+      conn.state = C_BUSY;
+      // The sweep runs coarsely; never hand out a socket past its idle limit.
+      if (
+        (expiry > 0 && performance.now() - conn.idleSince >= expiry) ||
+        conn.socket === null ||
+        conn.socket.readyState !== 1
+      ) {
+        destroyConn(conn, true);
+        continue;
+      }
+      dispatch(conn, ex);
+      return;
+    }
+    const max = opts.maxConnsPerHost;
+    if (max === 0 || pool.total < max) {
+      connect(pool, ex);
+      return;
+    }
+    ex.phase = X_QUEUED;
+    pool.queue.push(ex);
+    queuedCount++;
+  }
+
+  function connect(pool: HostPool, ex: Exchange): void {
+    const conn: Conn = {
+      pool,
+      socket: null,
+      state: C_CONNECTING,
+      ex,
+      parser: createResponseParser(),
+      served: 0,
+      idleSince: 0,
+      counted: true,
+      timer: null,
+      writeChunks: null,
+      writeIndex: 0,
+      writeOffset: 0,
+      paused: false,
+    };
+    pool.total++;
+    openCount++;
+    ex.conn = conn;
+    ex.phase = X_CONNECTING;
+    if (!ex.active) {
+      ex.active = true;
+      inFlight++;
+    }
+    if (opts.connectTimeoutMs > 0) {
+      conn.timer = setTimeout(onConnectTimeout, opts.connectTimeoutMs, conn, "connect timed out");
+    }
+    try {
+      Bun.connect<Conn>({
+        hostname: pool.hostname,
+        port: pool.port,
+        data: conn,
+        socket: handlers,
+        ...(pool.tls ? { tls: pool.tlsConfig } : {}),
+      }).catch(noop); // connectError reports the failure
+    } catch (err) {
+      // Bad options throw synchronously; settle like a failed connect.
+      conn.ex = null;
+      markClosed(conn);
+      failExchange(
+        ex,
+        new UpstreamError("connect", `cannot connect to ${describe(pool)}: ${String(err)}`, true, err),
+      );
+    }
+  }
+
+  function onConnectTimeout(conn: Conn, message: string): void {
+    conn.timer = null;
+    if (conn.state !== C_CONNECTING) return;
+    const ex = conn.ex;
+    destroyConn(conn, false);
+    if (ex !== null) {
+      failExchange(ex, new UpstreamError("connect", `${message} (${describe(conn.pool)})`, true));
+    }
+  }
+
+  function onReady(conn: Conn, socket: Socket<Conn>): void {
+    if (conn.timer !== null) {
+      clearTimeout(conn.timer);
+      conn.timer = null;
+    }
+    socket.setNoDelay(true);
+    if (opts.tcpKeepAliveMs > 0) socket.setKeepAlive(true, opts.tcpKeepAliveMs);
+    conn.state = C_BUSY;
+    const ex = conn.ex;
+    // The request was aborted while connecting: the fresh socket is still good for the pool.
+    if (ex === null) release(conn);
+    else dispatch(conn, ex);
+  }
+
+  function dispatch(conn: Conn, ex: Exchange): void {
+    conn.state = C_BUSY;
+    conn.ex = ex;
+    ex.conn = conn;
+    ex.phase = X_WAITING;
+    ex.gotByte = false;
+    if (!ex.active) {
+      ex.active = true;
+      inFlight++;
+    }
+    resetResponseParser(conn.parser, ex.noBody);
+    if (opts.responseHeaderTimeoutMs > 0) {
+      ex.headTimer = setTimeout(onHeaderTimeout, opts.responseHeaderTimeoutMs, ex);
+    }
+    conn.writeChunks = ex.encoded.chunks;
+    conn.writeIndex = 0;
+    conn.writeOffset = 0;
+    flushWrites(conn);
+  }
+
+  /** Write what the socket takes now; the rest goes out from the drain handler (backpressure). */
+  function flushWrites(conn: Conn): void {
+    const chunks = conn.writeChunks;
+    const socket = conn.socket;
+    if (chunks === null || socket === null) return;
+    while (conn.writeIndex < chunks.length) {
+      const chunk = chunks[conn.writeIndex]!;
+      const rest = chunk.byteLength - conn.writeOffset;
+      const n = socket.write(chunk, conn.writeOffset, rest);
+      if (n < 0) return; // closed under us: the close handler settles the exchange
+      if (n < rest) {
+        conn.writeOffset += n;
+        return;
+      }
+      conn.writeIndex++;
+      conn.writeOffset = 0;
+    }
+    conn.writeChunks = null;
+  }
+
+  function finishExchange(ex: Exchange): void {
+    ex.phase = X_DONE;
+    ex.conn = null;
+    if (ex.active) {
+      ex.active = false;
+      inFlight--;
+    }
+    if (ex.headTimer !== null) {
+      clearTimeout(ex.headTimer);
+      ex.headTimer = null;
+    }
+    if (ex.readTimer !== null) {
+      clearTimeout(ex.readTimer);
+      ex.readTimer = null;
+    }
+    if (ex.onAbort !== null) {
+      ex.req.signal?.removeEventListener("abort", ex.onAbort);
+      ex.onAbort = null;
+    }
+  }
+
+  function failExchange(ex: Exchange, err: UpstreamError): void {
+    if (ex.phase === X_DONE) return;
+    if (ex.phase === X_QUEUED) {
+      const i = ex.pool.queue.indexOf(ex);
+      if (i !== -1) {
+        ex.pool.queue.splice(i, 1);
+        queuedCount--;
+      }
+    }
+    finishExchange(ex);
+    if (ex.sink !== null) ex.sink.fail(err);
+    else ex.reject(err);
+  }
+
+  function onAbortSignal(ex: Exchange): void {
+    if (ex.phase === X_DONE) return;
+    const conn = ex.conn;
+    const err = new UpstreamError("aborted", "upstream request aborted", !ex.gotByte, ex.req.signal?.reason);
+    const phase = ex.phase;
+    if (phase === X_CONNECTING && conn !== null) conn.ex = null; // the socket may still join the pool
+    failExchange(ex, err);
+    if ((phase === X_WAITING || phase === X_BODY) && conn !== null) destroyConn(conn, false);
+  }
+
+  function onHeaderTimeout(ex: Exchange): void {
+    ex.headTimer = null;
+    if (ex.phase !== X_WAITING) return;
+    const conn = ex.conn;
+    failExchange(
+      ex,
+      new UpstreamError(
+        "header_timeout",
+        `no response headers within ${opts.responseHeaderTimeoutMs} ms`,
+        !ex.gotByte,
+      ),
+    );
+    if (conn !== null) destroyConn(conn, false);
+  }
+
+  function armReadTimer(ex: Exchange, ms: number): void {
+    ex.readTimer = setTimeout(onReadTimer, ms, ex);
+  }
+
+  // One timer per stream, re-armed from the last read time instead of reset on every chunk.
+  function onReadTimer(ex: Exchange): void {
+    ex.readTimer = null;
+    const conn = ex.conn;
+    if (ex.phase !== X_BODY || conn === null) return;
+    const limit = opts.readTimeoutMs;
+    // A paused socket waits on our consumer, not on the upstream: that gap does not count.
+    if (conn.paused) {
+      armReadTimer(ex, limit);
+      return;
+    }
+    const quiet = performance.now() - ex.lastRead;
+    if (quiet + 1 < limit) {
+      armReadTimer(ex, limit - quiet);
+      return;
+    }
+    failExchange(ex, new UpstreamError("read_timeout", `no body bytes for ${limit} ms`, false));
+    destroyConn(conn, false);
+  }
+
+  function responseInit(head: ResponseHead): ResponseInit {
+    return { status: head.status, statusText: head.statusText, headers: head.headers };
+  }
+
+  function startStreaming(conn: Conn, ex: Exchange, head: ResponseHead): void {
+    const sink = createBodySink(opts.streamBufferSize, {
+      pause() {
+        if (ex.conn === conn && !conn.paused) {
+          conn.paused = true;
+          conn.socket?.pause();
+        }
+      },
+      resume() {
+        if (ex.conn === conn && conn.paused) {
+          conn.paused = false;
+          ex.lastRead = performance.now();
+          conn.socket?.resume();
+        }
+      },
+      cancel() {
+        // The consumer dropped the body: the rest of this response must never reach another request.
+        if (ex.phase === X_DONE) return;
+        finishExchange(ex);
+        destroyConn(conn, false);
+      },
+    });
+    const res = new Response(sink.stream, responseInit(head));
+    ex.sink = sink;
+    ex.phase = X_BODY;
+    if (opts.readTimeoutMs > 0) {
+      ex.lastRead = performance.now();
+      armReadTimer(ex, opts.readTimeoutMs);
+    }
+    ex.resolve(res);
+  }
+
+  function completeExchange(conn: Conn, ex: Exchange, leftover: boolean): void {
+    const sink = ex.sink;
+    const keepAlive = ex.head!.keepAlive;
+    finishExchange(ex);
+    sink?.end();
+    conn.served++;
+    // Bytes after the response (we never pipeline), an unfinished request write, or Connection: close
+    // from either side all make the socket unfit for the next request.
+    if (keepAlive && !leftover && conn.writeChunks === null && !ex.encoded.closeAfter) release(conn);
+    else destroyConn(conn, true);
+  }
+
+  function onData(conn: Conn, data: Buffer): void {
+    const ex = conn.ex;
+    if (ex === null || conn.state !== C_BUSY || (ex.phase !== X_WAITING && ex.phase !== X_BODY)) {
+      // Bytes on an idle socket (a late 408, garbage): its framing can no longer be trusted.
+      destroyConn(conn, false);
+      return;
+    }
+    ex.gotByte = true;
+    if (ex.phase === X_BODY) ex.lastRead = performance.now();
+    const p = conn.parser;
+    let offset = 0;
+    try {
+      for (;;) {
+        const ev = parseNext(p, data, offset);
+        if (ev === NEED_MORE) break;
+        offset = p.offset;
+        if (ev === HEAD) {
+          const head = p.head!;
+          ex.head = head;
+          if (ex.headTimer !== null) {
+            clearTimeout(ex.headTimer);
+            ex.headTimer = null;
+          }
+          if (head.bodyMode === "none") {
+            ex.resolve(new Response(null, responseInit(head)));
+          } else if (head.bodyMode === "length" && data.length - offset >= head.contentLength) {
+            ex.fastPath = true;
+          } else {
+            startStreaming(conn, ex, head);
+          }
+          continue;
+        }
+        if (ev === BODY) {
+          if (ex.fastPath) {
+            // Bun hands every data callback a fresh buffer (measured), so a view is safe to keep.
+            ex.resolve(new Response(p.chunk, responseInit(ex.head!)));
+          } else {
+            ex.sink!.write(p.chunk!);
+            if (conn.ex !== ex) return; // the consumer went away during the write
+          }
+          continue;
+        }
+        if (ev === DONE) {
+          completeExchange(conn, ex, offset < data.length);
+          return;
+        }
+      }
+    } catch (err) {
+      const upstreamErr =
+        err instanceof UpstreamError
+          ? err
+          : new UpstreamError("protocol", `upstream sent an invalid response: ${String(err)}`, false, err);
+      failExchange(ex, upstreamErr);
+      destroyConn(conn, false);
+      return;
+    }
+    ex.sink?.flush();
+  }
+
+  function onRemoteClose(conn: Conn, cause: Error | undefined): void {
+    if (conn.state === C_CLOSED) return;
+    const wasConnecting = conn.state === C_CONNECTING;
+    const pool = conn.pool;
+    const ex = conn.ex;
+    conn.ex = null;
+    markClosed(conn);
+    if (ex !== null && ex.phase !== X_DONE) {
+      if (wasConnecting) {
+        failExchange(
+          ex,
+          new UpstreamError("connect", `connection closed while connecting (${describe(pool)})`, true, cause),
+        );
+      } else if (ex.phase === X_BODY) {
+        if (parseEof(conn.parser)) completeExchange(conn, ex, false);
+        else
+          failExchange(
+            ex,
+            new UpstreamError("reset", "upstream closed the connection mid-body", false, cause),
+          );
+      } else if (!ex.gotByte && conn.served > 0 && !ex.retried) {
+        // A reused socket the upstream closed as we wrote (its keep-alive ran out): it never read the
+        // request, so send it once more on a fresh connection. See the module notes on methods.
+        ex.retried = true;
+        if (ex.headTimer !== null) {
+          clearTimeout(ex.headTimer);
+          ex.headTimer = null;
+        }
+        connect(pool, ex);
+      } else {
+        failExchange(
+          ex,
+          new UpstreamError(
+            "reset",
+            ex.gotByte
+              ? "upstream closed the connection inside the response head"
+              : "upstream closed the connection before responding",
+            !ex.gotByte,
+            cause,
+          ),
+        );
+      }
+    }
+    pump(pool);
+  }
+
+  const handlers: SocketHandler<Conn> = {
+    open(socket) {
+      const conn = socket.data;
+      conn.socket = socket;
+      if (conn.state === C_CLOSED) {
+        // Abandoned (connect timeout) before it opened.
+        socket.terminate();
+        return;
+      }
+      if (!conn.pool.tls) {
+        onReady(conn, socket);
+        return;
+      }
+      // TLS: wait for the handshake handler, under its own timer.
+      if (conn.timer !== null) clearTimeout(conn.timer);
+      conn.timer =
+        opts.tlsHandshakeTimeoutMs > 0
+          ? setTimeout(onConnectTimeout, opts.tlsHandshakeTimeoutMs, conn, "TLS handshake timed out")
+          : null;
+    },
+    handshake(socket, success, authorizationError) {
+      const conn = socket.data;
+      if (conn.state !== C_CONNECTING) {
+        socket.terminate(); // abandoned while the handshake ran
+        return;
+      }
+      if (success) {
+        onReady(conn, socket);
+        return;
+      }
+      const ex = conn.ex;
+      conn.ex = null;
+      destroyConn(conn, false);
+      if (ex !== null) {
+        const reason = authorizationError?.message ?? "handshake failed";
+        failExchange(
+          ex,
+          new UpstreamError(
+            "tls",
+            `TLS with ${describe(conn.pool)} failed: ${reason}`,
+            true,
+            authorizationError,
+          ),
+        );
+      }
+    },
+    connectError(socket, error) {
+      const conn = socket.data;
+      if (conn.state === C_CLOSED) return;
+      const ex = conn.ex;
+      conn.ex = null;
+      markClosed(conn);
+      if (ex !== null) {
+        const code = (error as { code?: string }).code;
+        failExchange(
+          ex,
+          new UpstreamError(
+            "connect",
+            `cannot connect to ${describe(conn.pool)}: ${code ?? error.message}`,
+            true,
+            error,
+          ),
+        );
+      }
+      pump(conn.pool);
+    },
+    data(socket, data) {
+      onData(socket.data, data);
+    },
+    drain(socket) {
+      flushWrites(socket.data);
+    },
+    end(socket) {
+      onRemoteClose(socket.data, undefined);
+    },
+    close(socket, error) {
+      onRemoteClose(socket.data, error);
+    },
+    error(socket, error) {
+      // A socket error (reset) or a throw in one of our handlers: either way this socket is done.
+      const conn = socket.data;
+      if (conn.state === C_CLOSED) return;
+      onRemoteClose(conn, error);
+      socket.terminate();
+    },
+  };
+
+  return {
+    request(req) {
+      const signal = req.signal;
+      if (signal?.aborted) {
+        return Promise.reject(new UpstreamError("aborted", "upstream request aborted", true, signal.reason));
+      }
+      const url = req.url;
+      if (url.protocol !== "http:" && url.protocol !== "https:") {
+        return Promise.reject(new UpstreamError("connect", `unsupported protocol ${url.protocol}`, true));
+      }
+      const pool = poolFor(url);
+      return new Promise<Response>((resolve, reject) => {
+        const ex: Exchange = {
+          req,
+          encoded: encodeRequest(req),
+          noBody: req.method === "HEAD",
+          resolve,
+          reject,
+          phase: X_QUEUED,
+          pool,
+          conn: null,
+          gotByte: false,
+          retried: false,
+          active: false,
+          headTimer: null,
+          readTimer: null,
+          lastRead: 0,
+          head: null,
+          fastPath: false,
+          sink: null,
+          onAbort: null,
+        };
+        if (signal !== undefined) {
+          ex.onAbort = () => onAbortSignal(ex);
+          signal.addEventListener("abort", ex.onAbort, { once: true });
+        }
+        acquire(pool, ex);
+      });
+    },
+    close() {
+      closed = true;
+      for (const pool of pools.values()) {
+        while (pool.idle.length > 0) destroyConn(pool.idle[pool.idle.length - 1]!, true);
+      }
+      if (sweepTimer !== null) {
+        clearInterval(sweepTimer);
+        sweepTimer = null;
+      }
+    },
+    stats() {
+      return { open: openCount, idle: idleCount, queued: queuedCount, inFlight };
+    },
+  };
+}
+
+function describe(pool: HostPool): string {
+  return `${pool.tls ? "https" : "http"}://${pool.hostname}:${pool.port}`;
+}

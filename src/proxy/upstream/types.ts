@@ -1,0 +1,140 @@
+// The one contract both upstream engines implement (olla: pooled Bun.connect, sherpa: fetch), the typed
+// error the forwarder branches on, and the shared options with their defaults.
+
+export interface UpstreamRequest {
+  /** Full target URL (http: or https:). */
+  url: URL;
+  method: string;
+  /** Already filtered by the caller (no hop-by-hop, no host); the client sets Host and framing itself. */
+  headers: Headers;
+  /** Fully read by the caller, because it is replayed on failover. */
+  body: Uint8Array | null;
+  /** Client went away or a deadline passed: abort at once and destroy the upstream socket. */
+  signal?: AbortSignal;
+}
+
+export interface UpstreamClientStats {
+  /** Upstream sockets open or connecting (always 0 for sherpa: fetch hides its pool). */
+  open: number;
+  /** Open sockets waiting in the pool for a request (0 for sherpa). */
+  idle: number;
+  /** Requests waiting for a connection slot (sherpa: estimate above Bun's fetch cap). */
+  queued: number;
+  /** Requests holding (or connecting) an upstream connection whose response is not complete yet. */
+  inFlight: number;
+}
+
+export interface UpstreamClient {
+  /** Resolves when the response headers arrive; the body streams. Rejects with UpstreamError. */
+  request(req: UpstreamRequest): Promise<Response>;
+  /** Closes idle sockets; requests in flight are neither rejected nor aborted. */
+  close(): void;
+  stats(): UpstreamClientStats;
+}
+
+export type UpstreamErrorKind =
+  "connect" | "reset" | "header_timeout" | "read_timeout" | "protocol" | "aborted" | "tls";
+
+/**
+ * Every failure of an upstream exchange. `beforeResponse` is true when no response byte had arrived: only
+ * then may the caller replay the request on another endpoint. Failures while the body streams error the
+ * Response body with this error (beforeResponse false), never end it cleanly.
+ */
+export class UpstreamError extends Error {
+  override readonly name = "UpstreamError";
+  readonly kind: UpstreamErrorKind;
+  readonly beforeResponse: boolean;
+
+  constructor(kind: UpstreamErrorKind, message: string, beforeResponse: boolean, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.kind = kind;
+    this.beforeResponse = beforeResponse;
+  }
+}
+
+export function isUpstreamError(err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError;
+}
+
+export interface UpstreamTlsOptions {
+  /** false accepts any certificate (self-signed upstreams on a LAN). Default true. */
+  rejectUnauthorized?: boolean;
+  /** PEM CA bundle that replaces the default roots for upstream certificates. */
+  ca?: string;
+}
+
+export interface UpstreamClientOptions {
+  /** TCP connect (olla; sherpa cannot time it apart from the header wait, see fetch-client.ts). 0 = off. */
+  connectTimeoutMs: number;
+  /** TLS handshake after TCP connect (olla only); a stall fails with kind "connect". 0 = off. */
+  tlsHandshakeTimeoutMs: number;
+  /** From the request being handed to a socket until the response head is complete (covers a cold
+   * model load; sherpa counts from the call). 0 = off. */
+  responseHeaderTimeoutMs: number;
+  /** Longest quiet gap between body bytes while the consumer keeps up; 0 = off. */
+  readTimeoutMs: number;
+  /** Idle sockets kept per host (olla); 0 = close each socket after its response. */
+  maxIdleConns: number;
+  /** Busy sockets per host before requests wait in a FIFO queue; 0 = no cap (olla). */
+  maxConnsPerHost: number;
+  /** An idle socket older than this is closed, never reused (olla). 0 = no expiry. */
+  idleConnTimeoutMs: number;
+  /** Idle time before TCP keep-alive probes on upstream sockets; 0 = no probes (olla). */
+  tcpKeepAliveMs: number;
+  /** Bytes buffered for a response body before the upstream is paused; 0 = engine default. */
+  streamBufferSize: number;
+  tls?: UpstreamTlsOptions;
+}
+
+/**
+ * Defaults match the config schema (`proxy.*` in src/config/schema.ts): a 5 min header wait covers a cold
+ * model load, a 10 min read gap covers long prompt processing between streamed tokens. The idle timeout
+ * may exceed an upstream's own keep-alive (uvicorn and llama.cpp close after 5 s) because the pool sees
+ * the upstream's FIN on idle sockets and drops them, and a reused socket that dies before any response
+ * byte gets the request once more on a fresh connection.
+ */
+export const DEFAULT_UPSTREAM_OPTIONS: Readonly<UpstreamClientOptions> = Object.freeze({
+  connectTimeoutMs: 60_000,
+  tlsHandshakeTimeoutMs: 10_000,
+  responseHeaderTimeoutMs: 5 * 60_000,
+  readTimeoutMs: 10 * 60_000,
+  maxIdleConns: 100,
+  maxConnsPerHost: 50,
+  idleConnTimeoutMs: 90_000,
+  tcpKeepAliveMs: 30_000,
+  streamBufferSize: 0,
+});
+
+/** Engine defaults for streamBufferSize 0 (same figures as the config key's help text). */
+export const DEFAULT_STREAM_BUFFER = { olla: 64 * 1024, sherpa: 8 * 1024 } as const;
+
+export type UpstreamEngine = keyof typeof DEFAULT_STREAM_BUFFER;
+
+export function resolveUpstreamOptions(
+  engine: UpstreamEngine,
+  options: Partial<UpstreamClientOptions> = {},
+): UpstreamClientOptions {
+  const merged: UpstreamClientOptions = { ...DEFAULT_UPSTREAM_OPTIONS };
+  // Undefined keys must not overwrite defaults (a config layer may pass them explicitly).
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
+  }
+  for (const key of [
+    "connectTimeoutMs",
+    "tlsHandshakeTimeoutMs",
+    "responseHeaderTimeoutMs",
+    "readTimeoutMs",
+    "maxIdleConns",
+    "maxConnsPerHost",
+    "idleConnTimeoutMs",
+    "tcpKeepAliveMs",
+    "streamBufferSize",
+  ] as const) {
+    const value = merged[key];
+    if (!Number.isFinite(value) || value < 0) {
+      throw new RangeError(`upstream option ${key} must be a finite number >= 0, got ${value}`);
+    }
+  }
+  if (merged.streamBufferSize === 0) merged.streamBufferSize = DEFAULT_STREAM_BUFFER[engine];
+  return merged;
+}

@@ -1,0 +1,411 @@
+// The streaming proxy end to end, for both engines: real olla (in-process Bun.serve), real fake
+// inference servers on 127.0.0.1, and the official openai and ollama clients users run.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Ollama } from "ollama";
+import OpenAI from "openai";
+import {
+  type FakeUpstream,
+  readNdjson,
+  readSse,
+  replyTokens,
+  startFakeUpstream,
+  withTimeout,
+} from "../support/index.ts";
+import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app.ts";
+
+async function until(check: () => boolean, ms: number, label: string) {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${label}`);
+    await Bun.sleep(5);
+  }
+}
+
+describe.each(["olla", "sherpa"])("engine %s", (engine) => {
+  let ollama: FakeUpstream;
+  let vllm: FakeUpstream;
+  let olla: TestOlla;
+  let openai: OpenAI;
+
+  beforeAll(async () => {
+    ollama = await startFakeUpstream({ kind: "ollama", chunks: 5, chunkDelayMs: 20 });
+    vllm = await startFakeUpstream({ kind: "vllm", chunks: 5, chunkDelayMs: 20 });
+    olla = await startTestOlla(
+      `proxy:\n  engine: ${engine}\n  response_header_timeout: 3s\nserver:\n  request_limits:\n    max_body_size: 64KB\n${endpointsYaml(
+        [
+          { name: "local-ollama", url: ollama.url, type: "ollama", priority: 100 },
+          { name: "gpu-vllm", url: vllm.url, type: "vllm", priority: 50 },
+        ],
+      )}`,
+    );
+    openai = new OpenAI({ baseURL: `${olla.url}/olla/v1`, apiKey: "unused", maxRetries: 0, timeout: 10_000 });
+  });
+  afterAll(async () => {
+    await olla.stop();
+    await ollama.stop();
+    await vllm.stop();
+  });
+
+  describe("with the official clients", () => {
+    test("openai: chat completion, not streamed", async () => {
+      const completion = await openai.chat.completions.create({
+        model: "llama3.2:latest",
+        messages: [{ role: "user", content: "hi" }],
+      });
+      expect(completion.choices[0]!.message.content).toBe(replyTokens(5).join(""));
+      expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
+    });
+
+    test("openai: streamed chat arrives chunk by chunk, as sent", async () => {
+      const stream = await openai.chat.completions.create({
+        model: "llama3.2:latest",
+        messages: [{ role: "user", content: "hi" }],
+        stream: true,
+      });
+      const arrivals: number[] = [];
+      let text = "";
+      for await (const chunk of stream) {
+        arrivals.push(performance.now());
+        text += chunk.choices[0]?.delta?.content ?? "";
+      }
+      expect(text).toBe(replyTokens(5).join(""));
+      // 20 ms between upstream frames: passed through, not buffered until the end.
+      expect((arrivals.at(-1) as number) - (arrivals[0] as number)).toBeGreaterThan(60);
+    });
+
+    test("openai: embeddings and the model list", async () => {
+      const embedding = await openai.embeddings.create({ model: "nomic-embed-text:latest", input: "hello" });
+      expect(embedding.data[0]!.embedding.length).toBeGreaterThan(0);
+      const models = await openai.models.list();
+      expect(models.data.map((model) => model.id)).toContain("llama3.2:latest");
+    });
+
+    test("ollama: chat and generate, streamed and not", async () => {
+      const client = new Ollama({ host: `${olla.url}/olla/ollama` });
+      const chat = await client.chat({
+        model: "llama3.2:latest",
+        messages: [{ role: "user", content: "hi" }],
+      });
+      expect(chat.message.content).toBe(replyTokens(5).join(""));
+      let streamed = "";
+      let done = false;
+      for await (const part of await client.generate({
+        model: "llama3.2:latest",
+        prompt: "hi",
+        stream: true,
+      })) {
+        streamed += part.response;
+        done ||= part.done;
+      }
+      expect(streamed).toBe(replyTokens(5).join(""));
+      expect(done).toBe(true);
+      const embedded = await client.embed({ model: "nomic-embed-text:latest", input: "x" });
+      expect(embedded.embeddings[0]!.length).toBeGreaterThan(0);
+      expect((await client.list()).models.map((model) => model.name)).toContain("llama3.2:latest");
+    });
+  });
+
+  describe("routes", () => {
+    test("/olla/<path> and /olla/proxy/<path> go to the best endpoint of any type", async () => {
+      for (const prefix of ["/olla", "/olla/proxy"]) {
+        const response = await fetch(`${olla.url}${prefix}/api/tags`);
+        expect(response.status).toBe(200);
+        expect(response.headers.get("x-olla-endpoint")).toBe("local-ollama");
+      }
+    });
+
+    test("/olla/<provider>/ only uses endpoints of that type", async () => {
+      const response = await fetch(`${olla.url}/olla/vllm/v1/models`);
+      expect(response.headers.get("x-olla-endpoint")).toBe("gpu-vllm");
+      expect(response.headers.get("x-olla-backend-type")).toBe("vllm");
+      expect(vllm.requests.at(-1)!.path).toBe("/v1/models");
+    });
+
+    test("a type with no endpoints is a JSON 404 naming the type", async () => {
+      const response = await fetch(`${olla.url}/olla/lmstudio/v1/models`);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({
+        error: {
+          message: "no lm-studio endpoints are configured",
+          type: "not_found_error",
+          code: "no_endpoints",
+        },
+      });
+      const ollamaStyle = await fetch(`${olla.url}/olla/sglang/api/tags`);
+      expect(await ollamaStyle.json()).toEqual({ error: "no sglang endpoints are configured" });
+    });
+
+    test("method, query string and body pass through; the path cannot climb out", async () => {
+      vllm.clearRequests();
+      const response = await fetch(`${olla.url}/olla/vllm/v1/../v1/completions?trace=1`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "meta-llama/Llama-3.2-3B-Instruct", prompt: "x" }),
+      });
+      expect(response.status).toBe(200);
+      const seen = vllm.requests.at(-1)!;
+      expect(seen).toMatchObject({ method: "POST", path: "/v1/completions", query: "trace=1" });
+      expect(JSON.parse(seen.body).prompt).toBe("x");
+    });
+  });
+
+  describe("headers", () => {
+    test("X-Olla-* headers on the answer; forwarding headers to the endpoint", async () => {
+      ollama.clearRequests();
+      const response = await fetch(`${olla.url}/olla/api/chat`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-request-id": "trace-abc",
+          origin: "http://browser.example",
+        },
+        body: JSON.stringify({ model: "Llama3.2:Latest", messages: [], stream: false }),
+      });
+      expect(response.headers.get("x-olla-endpoint")).toBe("local-ollama");
+      expect(response.headers.get("x-olla-backend-type")).toBe("ollama");
+      expect(response.headers.get("x-olla-model")).toBe("Llama3.2:Latest");
+      expect(response.headers.get("x-olla-request-id")).toBe("trace-abc");
+      expect(response.headers.get("x-olla-response-time")).toMatch(/^\d+ms$/);
+      expect(response.headers.get("via")).toStartWith("1.1 olla/");
+      await response.body?.cancel();
+      const seen = ollama.requests.at(-1)!;
+      expect(seen.headers["x-forwarded-for"]).toBe("127.0.0.1");
+      expect(seen.headers.host).toBe(new URL(ollama.url).host);
+      expect(seen.headers.origin).toBeUndefined();
+      expect(seen.headers["x-request-id"]).toBe("trace-abc");
+    });
+  });
+
+  describe("limits", () => {
+    test("a body over max_body_size is refused with 413 before any endpoint sees it", async () => {
+      ollama.clearRequests();
+      vllm.clearRequests();
+      const response = await fetch(`${olla.url}/olla/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "x", prompt: "y".repeat(70 * 1024) }),
+      });
+      expect(response.status).toBe(413);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("request_too_large");
+      expect(ollama.requests.length + vllm.requests.length).toBe(0);
+    });
+
+    test("a non-string model is a 400 in the client's format", async () => {
+      const response = await fetch(`${olla.url}/olla/api/generate`, { method: "POST", body: '{"model": 7}' });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: '"model" must be a string' });
+    });
+  });
+
+  describe("client goes away", () => {
+    test("before the answer's headers: the endpoint sees the abort within 100 ms", async () => {
+      ollama.clearRequests();
+      ollama.set({ headerDelayMs: 2000 });
+      try {
+        const controller = new AbortController();
+        const pending = fetch(`${olla.url}/olla/api/generate`, {
+          method: "POST",
+          body: JSON.stringify({ model: "llama3.2:latest", prompt: "x" }),
+          signal: controller.signal,
+        }).catch(() => "aborted");
+        await until(() => ollama.requests.length > 0, 2000, "the request to arrive");
+        const abortedAt = performance.now();
+        controller.abort();
+        await pending;
+        await until(() => ollama.requests[0]!.aborted, 1000, "the upstream abort");
+        expect(performance.now() - abortedAt).toBeLessThan(150);
+      } finally {
+        ollama.set({ headerDelayMs: 0 });
+      }
+    });
+
+    test("mid-stream: the endpoint's stream is cancelled", async () => {
+      ollama.clearRequests();
+      ollama.set({ chunks: 200, chunkDelayMs: 10 });
+      try {
+        const controller = new AbortController();
+        const response = await fetch(`${olla.url}/olla/api/generate`, {
+          method: "POST",
+          body: JSON.stringify({ model: "llama3.2:latest", prompt: "x" }),
+          signal: controller.signal,
+        });
+        const reader = response.body!.getReader();
+        await reader.read();
+        const abortedAt = performance.now();
+        controller.abort();
+        await until(() => ollama.requests.at(-1)!.aborted, 1000, "the upstream abort");
+        expect(performance.now() - abortedAt).toBeLessThan(150);
+      } finally {
+        ollama.set({ chunks: 5, chunkDelayMs: 20 });
+      }
+    });
+  });
+
+  describe("upstream dies mid-stream", () => {
+    test("SSE: the client gets an error event, and the openai client throws", async () => {
+      vllm.set({ dieMidStream: 3 });
+      try {
+        const response = await fetch(`${olla.url}/olla/vllm/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "meta-llama/Llama-3.2-3B-Instruct", messages: [], stream: true }),
+        });
+        const { events } = await readSse(response);
+        expect(events.at(-1)!.event).toBe("error");
+        expect(JSON.stringify(events.at(-1)!.json)).toContain("gpu-vllm");
+        const client = new OpenAI({ baseURL: `${olla.url}/olla/vllm/v1`, apiKey: "x", maxRetries: 0 });
+        const failure = await (async () => {
+          const stream = await client.chat.completions.create({
+            model: "meta-llama/Llama-3.2-3B-Instruct",
+            messages: [{ role: "user", content: "x" }],
+            stream: true,
+          });
+          for await (const _ of stream) {
+            // drain
+          }
+          return "completed";
+        })().catch((error: Error) => error);
+        expect(failure).toBeInstanceOf(Error);
+      } finally {
+        vllm.set({ dieMidStream: null });
+      }
+    });
+
+    test("NDJSON: the client gets a final error object, and the ollama client throws", async () => {
+      ollama.set({ dieMidStream: 2 });
+      try {
+        const response = await fetch(`${olla.url}/olla/api/chat`, {
+          method: "POST",
+          body: JSON.stringify({ model: "llama3.2:latest", messages: [{ role: "user", content: "hi" }] }),
+        });
+        const { objects } = await readNdjson(response);
+        expect(objects.at(-1)!.value).toMatchObject({
+          error: expect.stringContaining("local-ollama"),
+          done: true,
+        });
+        const client = new Ollama({ host: `${olla.url}/olla/ollama` });
+        const failure = await (async () => {
+          const messages = [{ role: "user", content: "hi" }];
+          for await (const _ of await client.chat({ model: "llama3.2:latest", messages, stream: true })) {
+            // drain
+          }
+          return "completed";
+        })().catch((error: Error) => error);
+        expect(failure).toBeInstanceOf(Error);
+      } finally {
+        ollama.set({ dieMidStream: null });
+      }
+    });
+  });
+});
+
+describe("failover", () => {
+  let first: FakeUpstream;
+  let second: FakeUpstream;
+  let olla: TestOlla;
+
+  beforeAll(async () => {
+    first = await startFakeUpstream({ kind: "ollama" });
+    second = await startFakeUpstream({ kind: "ollama" });
+    olla = await startTestOlla(
+      `proxy:\n  response_header_timeout: 500ms\n${endpointsYaml([
+        { name: "first", url: first.url, type: "ollama", priority: 100 },
+        { name: "second", url: second.url, type: "ollama", priority: 50 },
+      ])}`,
+    );
+  });
+  afterAll(async () => {
+    await olla.stop();
+    await first.stop();
+    await second.stop();
+  });
+
+  const first_ = () => olla.app.endpoints.find((endpoint) => endpoint.name === "first")!;
+  const generate = () =>
+    fetch(`${olla.url}/olla/api/generate`, {
+      method: "POST",
+      body: JSON.stringify({ model: "llama3.2:latest", prompt: "x", stream: false }),
+    });
+
+  async function recover() {
+    first.set({ dieMidStream: null, hang: false });
+    if (!first.running) await first.restart();
+    await olla.app.health.checkNow(first_());
+    expect(first_().status).toBe("healthy");
+  }
+
+  test("refused: the request is served by the next endpoint, the first leaves rotation", async () => {
+    await first.stop();
+    const response = await generate();
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-olla-endpoint")).toBe("second");
+    expect(first_().status).toBe("offline");
+    // Out of rotation: the next request goes straight to the second.
+    second.clearRequests();
+    expect((await generate()).headers.get("x-olla-endpoint")).toBe("second");
+    await recover();
+    expect((await generate()).headers.get("x-olla-endpoint")).toBe("first");
+  });
+
+  test("reset before any byte: replayed on the next endpoint", async () => {
+    first.set({ dieMidStream: 0 });
+    const response = await generate();
+    expect({ status: response.status, body: await response.text() }).toMatchObject({ status: 200 });
+    expect(response.headers.get("x-olla-endpoint")).toBe("second");
+    await recover();
+  });
+
+  test("header timeout: replayed on the next endpoint", async () => {
+    first.set({ hang: ["/api/generate"] });
+    const response = await withTimeout(generate(), 5000, "failover after header timeout");
+    expect(response.headers.get("x-olla-endpoint")).toBe("second");
+    await recover();
+  });
+
+  test("every endpoint failing is a 502 that lists what was tried", async () => {
+    await first.stop();
+    await second.stop();
+    const response = await generate();
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as { error: string; tried: { endpoint: string }[] };
+    expect(body.tried.map((entry) => entry.endpoint).sort()).toEqual(["first", "second"]);
+    await second.restart();
+    await olla.app.health.checkNow(olla.app.endpoints.find((endpoint) => endpoint.name === "second")!);
+    await recover();
+  });
+
+  test("upstream HTTP errors pass through as they are", async () => {
+    first.set({ fail: { status: 500, paths: ["/api/generate"], times: 1 } });
+    const response = await generate();
+    expect(response.status).toBe(500);
+    expect(response.headers.get("x-olla-endpoint")).toBe("first");
+  });
+});
+
+describe("quiet streams", () => {
+  test("a 13 s silent wait (before headers and mid-stream) is not cut by Bun's idle timeout", async () => {
+    const slow = await startFakeUpstream({ kind: "ollama", chunks: 2, chunkDelayMs: 5 });
+    const olla = await startTestOlla(endpointsYaml([{ name: "slow", url: slow.url, type: "ollama" }]));
+    try {
+      const request = (path: string) =>
+        fetch(`${olla.url}/olla${path}`, {
+          method: "POST",
+          body: JSON.stringify({ model: "llama3.2:latest", prompt: "x", messages: [] }),
+        }).then((response) => readNdjson(response, { allowError: true }));
+      slow.set({ headerDelayMs: 13_000 });
+      const beforeHeaders = request("/api/generate");
+      await Bun.sleep(50);
+      slow.set({ headerDelayMs: 0, quietGap: { afterFrames: 1, ms: 13_000 } });
+      const midStream = request("/api/chat");
+      const [a, b] = await Promise.all([beforeHeaders, midStream]);
+      for (const result of [a, b]) {
+        expect(result.error).toBeNull();
+        expect((result.objects.at(-1)!.value as { done: boolean }).done).toBe(true);
+      }
+    } finally {
+      await olla.stop();
+      await slow.stop();
+    }
+  }, 30_000);
+});

@@ -1,0 +1,133 @@
+import { describe, expect, test } from "bun:test";
+import { clientResponseHeaders, upstreamRequestHeaders } from "../../../src/proxy/headers.ts";
+import { testEndpoint } from "../../support/endpoints.ts";
+
+const url = new URL("http://olla.local:40114/olla/v1/chat/completions");
+
+describe("to the endpoint", () => {
+  const incoming = new Headers({
+    host: "olla.local:40114",
+    connection: "keep-alive, x-secret-hop",
+    "x-secret-hop": "1",
+    "keep-alive": "timeout=5",
+    "transfer-encoding": "chunked",
+    "content-length": "12",
+    "proxy-authorization": "Basic abc",
+    te: "trailers",
+    upgrade: "h2c",
+    origin: "http://evil.example",
+    cookie: "session=1",
+    authorization: "Bearer client-key",
+    "x-api-key": "client-key",
+    "content-type": "application/json",
+    "x-forwarded-for": "203.0.113.7",
+    via: "1.1 nginx",
+    "user-agent": "OpenAI/JS 7",
+  });
+
+  test("hop-by-hop, Host, Origin and cookies are dropped; forwarding headers added", () => {
+    const endpoint = testEndpoint({});
+    const out = upstreamRequestHeaders(incoming, { endpoint, requestId: "rid-1", peer: "10.1.2.3", url });
+    for (const name of [
+      "host",
+      "connection",
+      "x-secret-hop",
+      "keep-alive",
+      "transfer-encoding",
+      "content-length",
+      "proxy-authorization",
+      "te",
+      "upgrade",
+      "origin",
+      "cookie",
+    ]) {
+      expect(out.has(name)).toBe(false);
+    }
+    expect(out.get("x-forwarded-for")).toBe("203.0.113.7, 10.1.2.3");
+    expect(out.get("x-forwarded-proto")).toBe("http");
+    expect(out.get("x-forwarded-host")).toBe("olla.local:40114");
+    expect(out.get("via")).toMatch(/^1\.1 nginx, 1\.1 olla\//);
+    expect(out.get("x-request-id")).toBe("rid-1");
+    expect(out.get("content-type")).toBe("application/json");
+    expect(out.get("user-agent")).toBe("OpenAI/JS 7");
+  });
+
+  test("without endpoint auth the client's credentials pass through", () => {
+    const out = upstreamRequestHeaders(incoming, {
+      endpoint: testEndpoint({}),
+      requestId: "r",
+      peer: "1.1.1.1",
+      url,
+    });
+    expect(out.get("authorization")).toBe("Bearer client-key");
+    expect(out.get("x-api-key")).toBe("client-key");
+  });
+
+  test("with endpoint auth the client's credentials are replaced by the endpoint's", () => {
+    const endpoint = testEndpoint({
+      auth: { type: "bearer", token: "endpoint-token" },
+      headers: { "X-Team": "ml" },
+    });
+    const out = upstreamRequestHeaders(incoming, { endpoint, requestId: "r", peer: "1.1.1.1", url });
+    expect(out.get("authorization")).toBe("Bearer endpoint-token");
+    expect(out.has("x-api-key")).toBe(false);
+    expect(out.get("x-team")).toBe("ml");
+  });
+
+  test("api_key and basic auth produce their headers", () => {
+    const apiKey = testEndpoint({ auth: { type: "api_key", key: "k1", header: "X-Custom-Key" } });
+    expect(
+      upstreamRequestHeaders(new Headers(), { endpoint: apiKey, requestId: "r", peer: "p", url }).get(
+        "x-custom-key",
+      ),
+    ).toBe("k1");
+    const basic = testEndpoint({ auth: { type: "basic", username: "u", password: "p" } });
+    expect(
+      upstreamRequestHeaders(new Headers(), { endpoint: basic, requestId: "r", peer: "p", url }).get(
+        "authorization",
+      ),
+    ).toBe(`Basic ${btoa("u:p")}`);
+  });
+});
+
+describe("back to the client", () => {
+  test("secrets, cookies and upstream X-Olla-* are dropped; olla's headers added", () => {
+    const endpoint = testEndpoint({ name: "gpu-1", type: "ollama", headers: { "X-Team": "ml" } });
+    const upstream = new Headers({
+      "content-type": "text/event-stream",
+      "set-cookie": "a=b",
+      authorization: "x",
+      "x-api-key": "y",
+      "x-olla-endpoint": "spoofed",
+      "x-team": "echoed",
+      "content-length": "10",
+      connection: "close",
+      via: "1.1 upstream-proxy",
+      "x-custom": "kept",
+    });
+    const out = clientResponseHeaders(upstream, {
+      endpoint,
+      requestId: "rid",
+      model: "Llama3.2:3B",
+      responseTimeMs: 12.4,
+    });
+    for (const name of [
+      "set-cookie",
+      "authorization",
+      "x-api-key",
+      "x-team",
+      "content-length",
+      "connection",
+    ]) {
+      expect(out.has(name)).toBe(false);
+    }
+    expect(out.get("x-olla-endpoint")).toBe("gpu-1");
+    expect(out.get("x-olla-backend-type")).toBe("ollama");
+    expect(out.get("x-olla-model")).toBe("Llama3.2:3B");
+    expect(out.get("x-olla-request-id")).toBe("rid");
+    expect(out.get("x-olla-response-time")).toBe("12ms");
+    expect(out.get("via")).toMatch(/^1\.1 olla\/.*, 1\.1 upstream-proxy$/);
+    expect(out.get("x-custom")).toBe("kept");
+    expect(out.get("content-type")).toBe("text/event-stream");
+  });
+});

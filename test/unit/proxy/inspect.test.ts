@@ -1,0 +1,76 @@
+import { describe, expect, test } from "bun:test";
+import { BodyTooLargeError, inspectBody, inspectJson, readBody } from "../../../src/proxy/inspect.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe("inspectJson", () => {
+  test.each([
+    ['{"model":"llama3.2:3b","stream":true}', { model: "llama3.2:3b", stream: true }],
+    ['{ "stream" : false , "model" : "Qwen/Qwen3-8B" }', { model: "Qwen/Qwen3-8B", stream: false }],
+    [
+      '{"messages":[{"role":"user","content":"{\\"model\\": \\"fake\\"}"}],"model":"real"}',
+      { model: "real" },
+    ],
+    ['{"options":{"model":"nested","stream":true},"model":"top"}', { model: "top" }],
+    ['{"model":"caf\\u00e9 \\"x\\""}', { model: 'café "x"' }],
+    ['{"prompt":"a\\\\","model":"after-escaped-backslash"}', { model: "after-escaped-backslash" }],
+    ["{}", {}],
+    ['{"model":null}', { modelNotString: true }],
+    ['{"model":42}', { modelNotString: true }],
+    ['{"model":{"name":"x"}}', { modelNotString: true }],
+    ['{"model":"x"', { model: "x", malformed: true }],
+    ['{"model":"unterminated', { malformed: true }],
+    ["[1,2]", { malformed: true }],
+    ["  \n", {}],
+  ])("%s", (text, facts) => {
+    expect(inspectJson(bytes(text))).toEqual(facts);
+  });
+
+  test("a 10 MB prompt is scanned without parsing it", () => {
+    const big = bytes(
+      `{"model":"m","messages":[{"role":"user","content":"${"x".repeat(10 * 1024 * 1024)}"}],"stream":true}`,
+    );
+    const started = performance.now();
+    expect(inspectJson(big)).toEqual({ model: "m", stream: true });
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+
+  test("only JSON bodies are inspected", () => {
+    expect(inspectBody(bytes('{"model":"m"}'), "multipart/form-data; boundary=x")).toEqual({});
+    expect(inspectBody(bytes('{"model":"m"}'), null)).toEqual({ model: "m" });
+    expect(inspectBody(null, "application/json")).toEqual({});
+  });
+});
+
+describe("readBody", () => {
+  test("reads a body within the limit", async () => {
+    const request = new Request("http://x/", { method: "POST", body: "hello" });
+    expect(new TextDecoder().decode((await readBody(request, 10))!)).toBe("hello");
+  });
+
+  test("a declared Content-Length over the limit is refused before reading", async () => {
+    const request = new Request("http://x/", { method: "POST", body: "x".repeat(20) });
+    await expect(readBody(request, 10)).rejects.toBeInstanceOf(BodyTooLargeError);
+  });
+
+  test("a chunked body is cut at the limit", async () => {
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent++;
+        controller.enqueue(new Uint8Array(1024));
+      },
+    });
+    const request = new Request("http://x/", {
+      method: "POST",
+      body: endless,
+      duplex: "half",
+    } as RequestInit);
+    await expect(readBody(request, 10_000)).rejects.toBeInstanceOf(BodyTooLargeError);
+    expect(sent).toBeLessThan(20);
+  });
+
+  test("no body, no bytes", async () => {
+    expect(await readBody(new Request("http://x/"), 10)).toBeNull();
+  });
+});

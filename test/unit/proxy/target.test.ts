@@ -1,0 +1,63 @@
+import { describe, expect, test } from "bun:test";
+import { PROFILES } from "../../../src/profiles/index.ts";
+import { resolveRoute } from "../../../src/proxy/handler.ts";
+import { cleanPath, upstreamUrl } from "../../../src/proxy/target.ts";
+import { testEndpoint } from "../../support/endpoints.ts";
+
+describe("cleanPath", () => {
+  test.each([
+    ["/v1/chat/completions", "/v1/chat/completions"],
+    ["/v1/../../etc/passwd", "/etc/passwd"],
+    ["/%2e%2e/%2E%2E/secret", "/secret"],
+    ["//v1///models", "/v1/models"],
+    ["/./api/./tags", "/api/tags"],
+    ["/api/", "/api/"],
+    ["", "/"],
+    ["/..", "/"],
+  ])("%s → %s", (raw, clean) => {
+    expect(cleanPath(raw)).toBe(clean);
+  });
+});
+
+describe("upstreamUrl", () => {
+  test("the request path replaces the endpoint's path by default", () => {
+    const endpoint = testEndpoint({ url: "http://10.0.0.5:8000/api/v1" });
+    expect(upstreamUrl(endpoint, "/v1/chat", "?a=1").toString()).toBe("http://10.0.0.5:8000/v1/chat?a=1");
+  });
+
+  test("preserve_path joins it under the endpoint's path", () => {
+    const endpoint = testEndpoint({ url: "http://10.0.0.5:8000/api/v1/", preserve_path: true });
+    expect(upstreamUrl(endpoint, "/v1/chat", "").toString()).toBe("http://10.0.0.5:8000/api/v1/v1/chat");
+  });
+});
+
+describe("resolveRoute", () => {
+  test.each([
+    ["/olla/v1/chat/completions", "any", "/v1/chat/completions"],
+    ["/olla/api/chat", "any", "/api/chat"],
+    ["/olla/proxy/v1/models", "any", "/v1/models"],
+    ["/olla/ollama/api/generate", "ollama", "/api/generate"],
+    ["/olla/lmstudio/v1/models", "lm-studio", "/v1/models"],
+    ["/olla/lm_studio/v1/models", "lm-studio", "/v1/models"],
+    ["/olla/lm-studio/api/v0/models", "lm-studio", "/api/v0/models"],
+    ["/olla/vllm/v1/completions", "vllm", "/v1/completions"],
+    ["/olla/openai/v1/embeddings", "openai-compatible", "/v1/embeddings"],
+    ["/olla/ollama/../../secret", "ollama", "/secret"],
+    ["/olla/ollama", "ollama", "/"],
+  ])("%s → %s %s", (pathname, scope, path) => {
+    const route = resolveRoute(pathname, PROFILES);
+    expect(route.scope.label).toBe(scope);
+    expect(route.path).toBe(path);
+  });
+
+  test("a provider scope admits only its own type", () => {
+    const ollama = testEndpoint({ type: "ollama" });
+    const vllm = testEndpoint({ type: "vllm", url: "http://127.0.0.1:2" });
+    const generic = testEndpoint({ type: "openai", url: "http://127.0.0.1:3" });
+    expect(resolveRoute("/olla/ollama/api/chat", PROFILES).scope.accepts(vllm)).toBe(false);
+    expect(resolveRoute("/olla/ollama/api/chat", PROFILES).scope.accepts(ollama)).toBe(true);
+    expect(resolveRoute("/olla/openai/v1/models", PROFILES).scope.accepts(vllm)).toBe(false);
+    expect(resolveRoute("/olla/openai/v1/models", PROFILES).scope.accepts(generic)).toBe(true);
+    expect(resolveRoute("/olla/v1/models", PROFILES).scope.accepts(vllm)).toBe(true);
+  });
+});

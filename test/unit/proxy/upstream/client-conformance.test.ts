@@ -1,0 +1,417 @@
+// The upstream-client contract, run against both engines (olla: pooled Bun.connect, sherpa: fetch) with
+// the same cases and one real Bun.serve upstream on 127.0.0.1.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createFetchClient } from "../../../../src/proxy/upstream/fetch-client.ts";
+import { createPooledClient } from "../../../../src/proxy/upstream/pooled-client.ts";
+import {
+  type UpstreamClient,
+  type UpstreamClientOptions,
+  UpstreamError,
+  type UpstreamRequest,
+} from "../../../../src/proxy/upstream/types.ts";
+import { readAll, selfSignedCert, settle, waitFor, within } from "./raw-server.ts";
+
+const MB = 1024 * 1024;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function pattern(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * seed + (i >>> 10)) & 255;
+  return out;
+}
+const sha256 = (data: Uint8Array) => new Bun.CryptoHasher("sha256").update(data).digest("hex");
+
+const BIG_DOWNLOAD = pattern(10 * MB, 31);
+const BIG_UPLOAD = pattern(10 * MB, 17);
+const GZIPPED = Bun.gzipSync(encoder.encode("hello gzip ".repeat(200)));
+
+/** What /echo reports about the request it received. */
+interface Echo {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  length: number;
+  sha: string;
+}
+
+/** Server-side observations, keyed by the `tag` query parameter each test sets. */
+const started = new Set<string>();
+const aborted = new Map<string, number>();
+
+function noteAbort(tag: string) {
+  if (!aborted.has(tag)) aborted.set(tag, performance.now());
+}
+
+/** Resolves when `signal` aborts (or after `ms`, so a broken case cannot hold the server forever). */
+function untilAbort(signal: AbortSignal, ms = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+async function handle(req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  const tag = url.searchParams.get("tag") ?? "";
+  if (tag !== "") started.add(tag);
+  req.signal.addEventListener("abort", () => noteAbort(tag));
+  switch (url.pathname) {
+    case "/echo": {
+      const body = new Uint8Array(await req.arrayBuffer());
+      return Response.json({
+        method: req.method,
+        path: url.pathname + url.search,
+        headers: Object.fromEntries(req.headers),
+        length: body.byteLength,
+        sha: sha256(body),
+      });
+    }
+    case "/status": {
+      const headers = new Headers({ "content-type": "text/plain", "x-custom": "custom value" });
+      headers.append("set-cookie", "a=1; Path=/");
+      headers.append("set-cookie", "b=2; Path=/");
+      return new Response("made", { status: 201, headers });
+    }
+    case "/sse": {
+      const n = Number(url.searchParams.get("n"));
+      const delay = Number(url.searchParams.get("delay"));
+      let i = 0;
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            if (i > 0) await Bun.sleep(delay);
+            controller.enqueue(encoder.encode(`data: {"i":${i}}\n\n`));
+            if (++i === n) controller.close();
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+    }
+    case "/gzip":
+      return new Response(GZIPPED, { headers: { "content-type": "text/plain", "content-encoding": "gzip" } });
+    case "/hang":
+      await untilAbort(req.signal);
+      return new Response("too late");
+    case "/hang-body": {
+      const stream = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(encoder.encode("first\n"));
+          await untilAbort(req.signal);
+          try {
+            controller.close();
+          } catch {}
+        },
+        cancel() {
+          noteAbort(tag);
+        },
+      });
+      return new Response(stream);
+    }
+    case "/die": {
+      let step = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (step++ === 0) {
+            controller.enqueue(encoder.encode("partial answer"));
+            return;
+          }
+          await Bun.sleep(20);
+          controller.error(new Error("upstream died"));
+        },
+      });
+      return new Response(stream);
+    }
+    case "/stall": {
+      const stream = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(encoder.encode("one"));
+          await Promise.race([untilAbort(req.signal), Bun.sleep(3000)]);
+          try {
+            controller.close();
+          } catch {}
+        },
+      });
+      return new Response(stream);
+    }
+    case "/no-content":
+      return new Response(null, { status: 204, headers: { "x-after": "204" } });
+    case "/big":
+      return new Response(BIG_DOWNLOAD, { headers: { "content-type": "application/octet-stream" } });
+    default:
+      return new Response("not found", { status: 404 });
+  }
+}
+
+let server: ReturnType<typeof Bun.serve>;
+let tlsServer: ReturnType<typeof Bun.serve> | null = null;
+const cert = await selfSignedCert();
+const tlsSkip = "skip" in cert ? cert.skip : null;
+let refusedPort = 0;
+
+beforeAll(() => {
+  server = Bun.serve({ hostname: "127.0.0.1", port: 0, development: false, fetch: handle });
+  if (!("skip" in cert)) {
+    tlsServer = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      development: false,
+      tls: { key: cert.key, cert: cert.cert },
+      fetch: handle,
+    });
+  }
+  // A port that was just free: nothing listens there now.
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  refusedPort = probe.port;
+  probe.stop(true);
+});
+
+afterAll(() => {
+  server.stop(true);
+  tlsServer?.stop(true);
+});
+
+type Factory = (options?: Partial<UpstreamClientOptions>) => UpstreamClient;
+const engines: [string, Factory][] = [
+  ["olla", (options) => createPooledClient(options)],
+  ["sherpa", (options) => createFetchClient(options)],
+];
+
+let tagCounter = 0;
+const newTag = (name: string) => `${name}-${++tagCounter}`;
+
+function req(path: string, init: Partial<UpstreamRequest> = {}): UpstreamRequest {
+  return {
+    url: new URL(`http://127.0.0.1:${server.port}${path}`),
+    method: "GET",
+    headers: new Headers(),
+    body: null,
+    ...init,
+  };
+}
+
+async function expectUpstreamError(promise: Promise<unknown>): Promise<UpstreamError> {
+  const { error } = await settle(within(promise, 5000, "upstream request"));
+  expect(error).toBeInstanceOf(UpstreamError);
+  return error as UpstreamError;
+}
+
+describe.each(engines)("%s client conformance", (name, make) => {
+  let client: UpstreamClient;
+  beforeAll(() => {
+    client = make();
+  });
+  afterAll(() => client.close());
+
+  test("GET: status, body and request line reach the upstream", async () => {
+    const res = await client.request(req("/echo?x=1&y=%20", { headers: new Headers({ "x-trace": "t1" }) }));
+    expect(res.status).toBe(200);
+    const seen = (await res.json()) as Echo;
+    expect(seen.method).toBe("GET");
+    expect(seen.path).toBe("/echo?x=1&y=%20");
+    expect(seen.headers["x-trace"]).toBe("t1");
+    expect(seen.headers.host).toBe(`127.0.0.1:${server.port}`);
+    expect(seen.length).toBe(0);
+  });
+
+  test("POST: the body arrives intact with its Content-Length", async () => {
+    const body = encoder.encode(
+      JSON.stringify({ model: "llama3", messages: [{ role: "user", content: "hi" }] }),
+    );
+    const res = await client.request(
+      req("/echo", { method: "POST", body, headers: new Headers({ "content-type": "application/json" }) }),
+    );
+    const seen = (await res.json()) as Echo;
+    expect(seen.method).toBe("POST");
+    expect(seen.length).toBe(body.byteLength);
+    expect(seen.sha).toBe(sha256(body));
+    expect(seen.headers["content-length"]).toBe(String(body.byteLength));
+    expect(seen.headers["content-type"]).toBe("application/json");
+  });
+
+  test("status, status text and headers pass through; Set-Cookie values stay distinct", async () => {
+    const res = await client.request(req("/status"));
+    expect(res.status).toBe(201);
+    expect(res.statusText).toBe("Created");
+    expect(res.headers.get("x-custom")).toBe("custom value");
+    expect(res.headers.getSetCookie()).toEqual(["a=1; Path=/", "b=2; Path=/"]);
+    expect(await res.text()).toBe("made");
+  });
+
+  test("SSE: N delayed events arrive as N separate reads, in order", async () => {
+    const n = 5;
+    const res = await client.request(req(`/sse?n=${n}&delay=40`));
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const reads = (await readAll(res.body)).map((chunk) => decoder.decode(chunk));
+    expect(reads).toEqual(Array.from({ length: n }, (_, i) => `data: {"i":${i}}\n\n`));
+  });
+
+  test("gzip body passes through untouched, Content-Encoding kept", async () => {
+    const res = await client.request(req("/gzip", { headers: new Headers({ "accept-encoding": "gzip" }) }));
+    expect(res.headers.get("content-encoding")).toBe("gzip");
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(sha256(bytes)).toBe(sha256(GZIPPED));
+  });
+
+  test("connection refused: kind connect, beforeResponse true", async () => {
+    const err = await expectUpstreamError(
+      client.request(req("/", { url: new URL(`http://127.0.0.1:${refusedPort}/`) })),
+    );
+    expect(err.kind).toBe("connect");
+    expect(err.beforeResponse).toBe(true);
+  });
+
+  test("no headers in time: kind header_timeout, and the upstream sees the request go away", async () => {
+    const quick = make({ responseHeaderTimeoutMs: 150 });
+    try {
+      const tag = newTag(name);
+      const err = await expectUpstreamError(quick.request(req(`/hang?tag=${tag}`)));
+      expect(err.kind).toBe("header_timeout");
+      expect(err.beforeResponse).toBe(true);
+      await waitFor(() => aborted.has(tag), 2000, "upstream abort after header timeout");
+    } finally {
+      quick.close();
+    }
+  });
+
+  test("upstream dies mid-body: the body stream errors with UpstreamError, not a clean end", async () => {
+    const res = await client.request(req("/die"));
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await within(reader.read(), 2000, "first read");
+    expect(decoder.decode(first.value)).toBe("partial answer");
+    const { error } = await settle(
+      within(
+        (async () => {
+          for (;;) if ((await reader.read()).done) return "clean end";
+        })(),
+        3000,
+        "body end",
+      ),
+    );
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect((error as UpstreamError).kind).toBe("reset");
+    expect((error as UpstreamError).beforeResponse).toBe(false);
+  });
+
+  test("quiet body longer than readTimeoutMs: the body errors with read_timeout", async () => {
+    const quick = make({ readTimeoutMs: 150 });
+    try {
+      const res = await quick.request(req(`/stall?tag=${newTag(name)}`));
+      const reader = res.body!.getReader();
+      expect(decoder.decode((await within(reader.read(), 2000, "first read")).value)).toBe("one");
+      const { error } = await settle(within(reader.read(), 2000, "second read"));
+      expect(error).toBeInstanceOf(UpstreamError);
+      expect((error as UpstreamError).kind).toBe("read_timeout");
+      expect((error as UpstreamError).beforeResponse).toBe(false);
+    } finally {
+      quick.close();
+    }
+  });
+
+  test("abort before headers reaches the upstream within 100 ms", async () => {
+    const tag = newTag(name);
+    const ac = new AbortController();
+    const pending = client.request(req(`/hang?tag=${tag}`, { signal: ac.signal }));
+    await waitFor(() => started.has(tag), 2000, "upstream to see the request");
+    const t0 = performance.now();
+    ac.abort();
+    const err = await expectUpstreamError(pending);
+    expect(err.kind).toBe("aborted");
+    expect(err.beforeResponse).toBe(true);
+    await waitFor(() => aborted.has(tag), 1000, "upstream abort");
+    expect(aborted.get(tag)! - t0).toBeLessThan(100);
+  });
+
+  test("abort mid-body reaches the upstream within 100 ms and errors the body", async () => {
+    const tag = newTag(name);
+    const ac = new AbortController();
+    const res = await client.request(req(`/hang-body?tag=${tag}`, { signal: ac.signal }));
+    const reader = res.body!.getReader();
+    expect(decoder.decode((await within(reader.read(), 2000, "first read")).value)).toBe("first\n");
+    const t0 = performance.now();
+    ac.abort();
+    const { error } = await settle(within(reader.read(), 2000, "read after abort"));
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect((error as UpstreamError).kind).toBe("aborted");
+    expect((error as UpstreamError).beforeResponse).toBe(false);
+    await waitFor(() => aborted.has(tag), 1000, "upstream abort");
+    expect(aborted.get(tag)! - t0).toBeLessThan(100);
+  });
+
+  test("an already aborted signal fails at once without contacting the upstream", async () => {
+    const tag = newTag(name);
+    const err = await expectUpstreamError(
+      client.request(req(`/echo?tag=${tag}`, { signal: AbortSignal.abort() })),
+    );
+    expect(err.kind).toBe("aborted");
+    await Bun.sleep(20);
+    expect(started.has(tag)).toBe(false);
+  });
+
+  test("204 has no body", async () => {
+    const res = await client.request(req("/no-content"));
+    expect(res.status).toBe(204);
+    expect(res.headers.get("x-after")).toBe("204");
+    expect(await res.text()).toBe("");
+  });
+
+  test("HEAD has no body, and the next request on the client still works", async () => {
+    const res = await client.request(req("/echo", { method: "HEAD" }));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("");
+    const next = await client.request(req("/status"));
+    expect(await next.text()).toBe("made");
+  });
+
+  test("10 MB request body arrives intact", async () => {
+    const res = await client.request(req("/echo", { method: "POST", body: BIG_UPLOAD }));
+    const seen = (await res.json()) as Echo;
+    expect(seen.length).toBe(BIG_UPLOAD.byteLength);
+    expect(seen.sha).toBe(sha256(BIG_UPLOAD));
+  });
+
+  test("10 MB response body arrives intact", async () => {
+    const res = await client.request(req("/big"));
+    const bytes = new Uint8Array(await within(res.arrayBuffer(), 10_000, "10 MB body"));
+    expect(bytes.byteLength).toBe(BIG_DOWNLOAD.byteLength);
+    expect(sha256(bytes)).toBe(sha256(BIG_DOWNLOAD));
+  });
+
+  test("stats settle back to nothing in flight", async () => {
+    await waitFor(() => client.stats().inFlight === 0 && client.stats().queued === 0, 2000, "idle client");
+    const stats = client.stats();
+    expect(stats.open).toBeGreaterThanOrEqual(stats.idle);
+    expect(stats.open).toBeGreaterThanOrEqual(0);
+  });
+
+  test.skipIf(tlsSkip !== null)(
+    `TLS upstream: trusted with ca, refused without it (kind tls)${tlsSkip ? ` [skipped: ${tlsSkip}]` : ""}`,
+    async () => {
+      if ("skip" in cert || tlsServer === null) return;
+      const url = new URL(`https://127.0.0.1:${tlsServer.port}/echo`);
+      const trusting = make({ tls: { ca: cert.cert } });
+      const lax = make({ tls: { rejectUnauthorized: false } });
+      const strict = make();
+      try {
+        const res = await trusting.request(req("/echo", { url }));
+        expect(((await res.json()) as Echo).method).toBe("GET");
+        const laxRes = await lax.request(req("/echo", { url }));
+        expect(laxRes.status).toBe(200);
+        await laxRes.arrayBuffer();
+        const err = await expectUpstreamError(strict.request(req("/echo", { url })));
+        expect(err.kind).toBe("tls");
+        expect(err.beforeResponse).toBe(true);
+      } finally {
+        trusting.close();
+        lax.close();
+        strict.close();
+      }
+    },
+  );
+});
