@@ -10,7 +10,7 @@ import {
   isRoutable,
   probeEndpoint,
 } from "./endpoints/index.ts";
-import { createRouter, type HttpServer, startHttpServer, systemRoutes } from "./http/index.ts";
+import { createCors, createRouter, type HttpServer, startHttpServer, systemRoutes } from "./http/index.ts";
 import type { Logger } from "./log/index.ts";
 import { PROFILES } from "./profiles/index.ts";
 import { createUpstreamClient } from "./proxy/engine.ts";
@@ -37,7 +37,13 @@ export const CAPABILITIES = [
 ] as const;
 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
-  const endpoints = config.discovery.static.endpoints.filter((entry) => entry.enabled).map(createEndpoint);
+  const breaker = {
+    failureThreshold: config.proxy.circuit_breaker.failure_threshold,
+    openMs: config.proxy.circuit_breaker.open_duration,
+  };
+  const endpoints = config.discovery.static.endpoints
+    .filter((entry) => entry.enabled)
+    .map((entry) => createEndpoint(entry, breaker));
   const health = createHealthScheduler({
     endpoints,
     probe: (endpoint) => probeEndpoint(endpoint),
@@ -73,6 +79,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     maxRequestBodySize: maxBody === 0 ? Number.MAX_SAFE_INTEGER : Math.max(maxBody + 1, 128 * 1024 * 1024),
     router,
     logger,
+    cors: serverConfig.cors.enabled ? createCors(serverConfig.cors) : undefined,
   });
   return {
     server,

@@ -8,7 +8,7 @@ import { checkConfig } from "./checks.ts";
 import { readEnvLayer } from "./env.ts";
 import { isPlainObject, mergeLayer, originOf, unknownKeys } from "./merge.ts";
 import { ConfigError, type ConfigProblem } from "./problems.ts";
-import { type Config, configSchema } from "./schema.ts";
+import { type Config, configSchema, NOT_YET_ACTIVE } from "./schema.ts";
 import { resolveEndpointSecrets } from "./secrets.ts";
 
 /** Looked for in the working directory, in this order, when no file is named. */
@@ -92,6 +92,24 @@ function valueAt(root: unknown, segments: readonly PropertyKey[]): unknown {
   return node;
 }
 
+/** One warning per not-yet-active section the user set (through a file or env), naming where. */
+function notYetActive(origins: Map<string, string>): ConfigProblem[] {
+  const warned = new Map<string, ConfigProblem>();
+  for (const [path, source] of origins) {
+    if (source === "defaults") continue;
+    const prefix = Object.keys(NOT_YET_ACTIVE).find((key) => path === key || path.startsWith(`${key}.`));
+    if (prefix && !warned.has(prefix)) {
+      warned.set(prefix, {
+        level: "warning",
+        path,
+        source,
+        message: `accepted, but ${NOT_YET_ACTIVE[prefix]}`,
+      });
+    }
+  }
+  return [...warned.values()];
+}
+
 /** Reads and checks the configuration without throwing: `olla validate` prints this report. */
 export function inspectConfig(options: LoadOptions = {}): ConfigReport {
   const env = options.env ?? process.env;
@@ -158,6 +176,7 @@ export function inspectConfig(options: LoadOptions = {}): ConfigReport {
   }
 
   const config = parsed.data;
+  problems.push(...notYetActive(origins));
   problems.push(...checkConfig(config, { knownTypes: options.knownTypes, origin }));
   config.discovery.static.endpoints.forEach((endpoint, index) => {
     const at = `discovery.static.endpoints[${index}]`;

@@ -156,7 +156,6 @@ export const configSchema = z.object({
         "olla",
         "olla: pooled HTTP/1.1 client (fast); sherpa: Bun fetch (simple).",
       ),
-      profile: choice(["auto", "streaming", "standard"], "auto", "Flush policy for response bodies."),
       load_balancer: choice(
         ["priority", "round_robin", "least_connections"],
         "priority",
@@ -176,6 +175,15 @@ export const configSchema = z.object({
       response_timeout: duration("15m", "Longest a whole proxied response may take (0 = off)."),
       tls_handshake_timeout: duration("10s", "Longest TLS handshake with an endpoint."),
       stream_buffer_size: size(0, "Read buffer per stream (0 = engine default: olla 64KiB, sherpa 8KiB)."),
+      circuit_breaker: section(
+        {
+          failure_threshold: int(5, "Consecutive failed requests that take an endpoint out (0 = never).", {
+            min: 0,
+          }),
+          open_duration: duration("30s", "How long it stays out before one trial request is let through."),
+        },
+        "Per-endpoint circuit breaker on proxied requests (connection failures, resets, header timeouts).",
+      ),
       max_idle_conns: int(100, "Idle upstream connections kept per endpoint (engine olla).", { min: 0 }),
       max_conns_per_host: int(
         50,
@@ -192,26 +200,12 @@ export const configSchema = z.object({
         },
         "Which platform profiles are loaded.",
       ),
-      sticky_sessions: section(
-        {
-          enabled: flag(false, "Pin a conversation to the endpoint that served it (KV-cache reuse)."),
-          idle_ttl_seconds: int(600, "Forget a pin after this many idle seconds (0 = never).", { min: 0 }),
-          max_sessions: int(10000, "Most pins kept (least recently used are dropped).", { min: 1 }),
-          key_sources: list(
-            ["session_header", "prefix_hash", "auth_header"],
-            "Where the session key comes from, in order: session_header, prefix_hash, auth_header, ip.",
-          ),
-          prefix_hash_bytes: int(512, "Bytes of the conversation hashed for prefix_hash keys.", { min: 1 }),
-        },
-        "Sticky sessions.",
-      ),
     },
     "How requests are forwarded.",
   ),
   discovery: section(
     {
       type: choice(["static"], "static", "Where endpoints come from."),
-      refresh_interval: duration("30s", "How often the endpoint list is re-read."),
       static: section(
         { endpoints: endpointList(endpointSchema, "The inference servers olla balances across.") },
         "Endpoints listed in this file.",
@@ -332,4 +326,23 @@ export const RETIRED_KEYS: Record<string, string> = {
   "proxy.retry": "failover on connection errors is always on and tries every candidate once",
   "discovery.health_check": "health checks are set per endpoint (check_interval, check_timeout)",
   "server.rate_limits.per_endpoint": "not supported; limits apply per client IP and globally",
+  "proxy.profile": "olla passes every chunk on as it arrives (Olla's streaming profile) for every answer",
+  "discovery.refresh_interval": "endpoints are read at start-up; restart olla to change them",
+  "proxy.sticky_sessions": "sticky sessions are not implemented yet; each request is balanced on its own",
+};
+
+/** Keys accepted now whose behaviour lands in a later release: setting one says so at start-up. */
+export const NOT_YET_ACTIVE: Record<string, string> = {
+  "server.read_timeout": "slow-client cut-off is not enforced yet",
+  "server.read_header_timeout": "slow-client cut-off is not enforced yet",
+  "server.write_timeout": "not enforced yet; proxy.response_timeout bounds proxied answers",
+  "server.request_logging": "the per-request access log is not written yet",
+  "server.rate_limits": "rate limiting is not enforced yet",
+  "proxy.profile_filter": "platform profiles are built in; filtering them is not supported yet",
+  "discovery.model_discovery":
+    "model discovery is not active yet; requests are routed by endpoint, not model",
+  model_registry: "the model catalogue and model-aware routing are not active yet",
+  model_aliases: "model aliases are not applied yet",
+  translators: "the Anthropic Messages API is not served yet",
+  dashboard: "the dashboard is not served yet",
 };

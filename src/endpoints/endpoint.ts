@@ -2,6 +2,8 @@
 
 import type { EndpointConfig } from "../config/index.ts";
 import { type PlatformProfile, profileFor } from "../profiles/index.ts";
+import { type CircuitBreaker, createCircuitBreaker } from "./circuit-breaker.ts";
+import { type Clock, systemClock } from "./clock.ts";
 
 export type EndpointStatus =
   "unknown" | "healthy" | "busy" | "unhealthy" | "offline" | "config_error" | "rate_limited";
@@ -39,7 +41,17 @@ export interface Endpoint {
   nextCheckAt?: number;
   /** Backoff multiplier of the probe interval; 1 when healthy. */
   backoff: number;
+  /** Opens after consecutive failed proxy attempts, even while health probes pass. */
+  readonly breaker: CircuitBreaker;
 }
+
+export interface BreakerSettings {
+  failureThreshold: number;
+  openMs: number;
+}
+
+/** Olla (Go)'s fixed figures, here the defaults of proxy.circuit_breaker. */
+const DEFAULT_BREAKER: BreakerSettings = { failureThreshold: 5, openMs: 30_000 };
 
 /** Joins a path or absolute URL onto the endpoint's URL, keeping its base path (Olla's rule). */
 export function resolveEndpointUrl(base: URL, pathOrUrl: string): URL {
@@ -68,7 +80,11 @@ function authHeader(auth: EndpointConfig["auth"]): [string, string] | undefined 
 }
 
 /** Builds an endpoint from its (validated, secrets resolved) config entry. */
-export function createEndpoint(config: EndpointConfig): Endpoint {
+export function createEndpoint(
+  config: EndpointConfig,
+  breaker: BreakerSettings = DEFAULT_BREAKER,
+  clock: Clock = systemClock,
+): Endpoint {
   const url = new URL(config.url);
   const profile = profileFor(config.type);
   const headers: [string, string][] = Object.entries(config.headers).map(([name, value]) => [
@@ -96,9 +112,11 @@ export function createEndpoint(config: EndpointConfig): Endpoint {
     inFlight: 0,
     consecutiveFailures: 0,
     backoff: 1,
+    breaker: createCircuitBreaker({ ...breaker, clock }),
   };
 }
 
+/** Takes traffic: healthy or busy by its probes, and its circuit breaker lets a request through. */
 export function isRoutable(endpoint: Endpoint): boolean {
-  return ROUTABLE_STATUSES.has(endpoint.status);
+  return ROUTABLE_STATUSES.has(endpoint.status) && endpoint.breaker.canTry();
 }

@@ -1,6 +1,13 @@
 // Endpoints: their state, health probes and the scheduler that keeps it current.
+export {
+  type BreakerOptions,
+  type BreakerState,
+  type CircuitBreaker,
+  createCircuitBreaker,
+} from "./circuit-breaker.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export {
+  type BreakerSettings,
   createEndpoint,
   type Endpoint,
   type EndpointStatus,

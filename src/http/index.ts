@@ -1,4 +1,5 @@
 // HTTP: the server, the route table, and error envelopes per API family.
+export { type Cors, type CorsSettings, createCors, OLLA_HEADERS } from "./cors.ts";
 export { type ApiFamily, apiFamily, errorBody, errorResponse } from "./errors.ts";
 export { generateRequestId, requestIdFor } from "./request-id.ts";
 export {

@@ -2,6 +2,7 @@
 // in-flight requests finish within a deadline. The one place that talks to Bun's server API.
 
 import type { Logger } from "../log/index.ts";
+import type { Cors } from "./cors.ts";
 import { apiFamily, errorResponse } from "./errors.ts";
 import { requestIdFor } from "./request-id.ts";
 import type { Router, ServerHandle } from "./router.ts";
@@ -15,6 +16,8 @@ export interface HttpServerOptions {
   maxRequestBodySize: number;
   router: Router;
   logger: Logger;
+  /** Present when server.cors is enabled. */
+  cors?: Cors;
 }
 
 export interface HttpServer {
@@ -27,7 +30,7 @@ export interface HttpServer {
 }
 
 export function startHttpServer(options: HttpServerOptions): HttpServer {
-  const { router, logger } = options;
+  const { router, logger, cors } = options;
   let handle: ServerHandle;
 
   const server = Bun.serve({
@@ -42,7 +45,8 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       const requestId = requestIdFor(request.headers);
       let response: Response;
       try {
-        response = await router(request, { requestId, started, url, server: handle });
+        response =
+          cors?.preflight(request) ?? (await router(request, { requestId, started, url, server: handle }));
       } catch (error) {
         logger.error("request failed", { request_id: requestId, path: url.pathname, error });
         response = errorResponse(apiFamily(url.pathname), 500, "internal error in olla", {
@@ -50,6 +54,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
         });
       }
       response.headers.set("x-olla-request-id", requestId);
+      cors?.decorate(request, response);
       return response;
     },
     error(error) {

@@ -118,6 +118,11 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
 
   while (candidates.length > 0) {
     const endpoint = deps.balancer.pick(candidates) as Endpoint;
+    if (!endpoint.breaker.begin()) {
+      // Half-open and its one trial is already running: not this one.
+      candidates = candidates.filter((candidate) => candidate !== endpoint);
+      continue;
+    }
     endpoint.inFlight++;
     let released = false;
     const release = () => {
@@ -143,11 +148,13 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
     } catch (error) {
       endpoint.inFlight--;
       if (request.signal.aborted) {
+        endpoint.breaker.abandon();
         clearTimeout(timer);
         return new Response(null, { status: 499 });
       }
       // Nothing has reached the client yet, so the request can be replayed elsewhere.
       if (error instanceof UpstreamError && error.kind !== "aborted" && !deadline.signal.aborted) {
+        endpoint.breaker.failure();
         deps.reportFailure(endpoint, describe(error));
         tried.push({ endpoint: endpoint.name, error: describe(error) });
         deps.logger.warn("endpoint failed, trying the next", {
@@ -159,6 +166,7 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
         candidates = candidates.filter((candidate) => candidate !== endpoint);
         continue;
       }
+      endpoint.breaker.failure();
       clearTimeout(timer);
       tried.push({ endpoint: endpoint.name, error: describe(error) });
       const status = deadline.signal.aborted ? 504 : 502;
@@ -168,6 +176,7 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
       });
     }
 
+    endpoint.breaker.success();
     const headers = clientResponseHeaders(response.headers, {
       endpoint,
       requestId: context.requestId,

@@ -383,29 +383,99 @@ describe("failover", () => {
   });
 });
 
-describe("quiet streams", () => {
-  test("a 13 s silent wait (before headers and mid-stream) is not cut by Bun's idle timeout", async () => {
-    const slow = await startFakeUpstream({ kind: "ollama", chunks: 2, chunkDelayMs: 5 });
-    const olla = await startTestOlla(endpointsYaml([{ name: "slow", url: slow.url, type: "ollama" }]));
+describe("circuit breaker", () => {
+  test("an endpoint that passes probes but fails requests is kept out after the threshold", async () => {
+    const flaky = await startFakeUpstream({ kind: "ollama", dieMidStream: 0 });
+    const steady = await startFakeUpstream({ kind: "ollama" });
+    const olla = await startTestOlla(
+      `proxy:\n  circuit_breaker:\n    failure_threshold: 2\n    open_duration: 1h\n${endpointsYaml([
+        { name: "flaky", url: flaky.url, type: "ollama", priority: 100 },
+        { name: "steady", url: steady.url, type: "ollama", priority: 50 },
+      ])}`,
+    );
+    const flakyEndpoint = olla.app.endpoints.find((endpoint) => endpoint.name === "flaky")!;
+    const generate = () =>
+      fetch(`${olla.url}/olla/api/generate`, {
+        method: "POST",
+        body: JSON.stringify({ model: "llama3.2:latest", prompt: "x", stream: false }),
+      });
+    const inferenceCalls = () => flaky.requests.filter((request) => request.path === "/api/generate").length;
     try {
-      const request = (path: string) =>
-        fetch(`${olla.url}/olla${path}`, {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        // Its health probe (GET /) still passes, so it comes back into rotation...
+        await olla.app.health.checkNow(flakyEndpoint);
+        expect(flakyEndpoint.status).toBe("healthy");
+        expect((await generate()).headers.get("x-olla-endpoint")).toBe("steady");
+      }
+      expect(inferenceCalls()).toBe(2);
+      expect(flakyEndpoint.breaker.state).toBe("open");
+      // ...until the breaker opens: then it is skipped although its probe is fine.
+      await olla.app.health.checkNow(flakyEndpoint);
+      for (let i = 0; i < 3; i++) expect((await generate()).headers.get("x-olla-endpoint")).toBe("steady");
+      expect(inferenceCalls()).toBe(2);
+    } finally {
+      await olla.stop();
+      await flaky.stop();
+      await steady.stop();
+    }
+  });
+});
+
+describe("response timeout", () => {
+  test("a stream longer than proxy.response_timeout ends with an error event", async () => {
+    const slow = await startFakeUpstream({ kind: "vllm", chunks: 50, chunkDelayMs: 40 });
+    const olla = await startTestOlla(
+      `proxy:\n  response_timeout: 400ms\n${endpointsYaml([{ name: "slow", url: slow.url, type: "vllm" }])}`,
+    );
+    try {
+      const response = await fetch(`${olla.url}/olla/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "meta-llama/Llama-3.2-3B-Instruct", messages: [], stream: true }),
+      });
+      const { events } = await readSse(response);
+      expect(events.length).toBeLessThan(40);
+      expect(events.at(-1)!.event).toBe("error");
+      expect(events.at(-1)!.data).toContain("400 ms");
+    } finally {
+      await olla.stop();
+      await slow.stop();
+    }
+  });
+});
+
+describe("quiet streams", () => {
+  test("a 15 s silent wait (before headers and mid-stream) is not cut by Bun's idle timeout", async () => {
+    // Two servers, so each request gets exactly one of the two silences.
+    const beforeHeaders = await startFakeUpstream({ kind: "ollama", chunks: 2, headerDelayMs: 15_000 });
+    const midStream = await startFakeUpstream({
+      kind: "ollama",
+      chunks: 2,
+      quietGap: { afterFrames: 1, ms: 15_000 },
+    });
+    const olla = await startTestOlla(
+      endpointsYaml([
+        { name: "cold", url: beforeHeaders.url, type: "ollama" },
+        { name: "pausing", url: midStream.url, type: "lm-studio" },
+      ]),
+    );
+    try {
+      const request = (prefix: string) =>
+        fetch(`${olla.url}/olla/${prefix}/api/chat`, {
           method: "POST",
-          body: JSON.stringify({ model: "llama3.2:latest", prompt: "x", messages: [] }),
+          body: JSON.stringify({ model: "llama3.2:latest", messages: [{ role: "user", content: "x" }] }),
         }).then((response) => readNdjson(response, { allowError: true }));
-      slow.set({ headerDelayMs: 13_000 });
-      const beforeHeaders = request("/api/generate");
-      await Bun.sleep(50);
-      slow.set({ headerDelayMs: 0, quietGap: { afterFrames: 1, ms: 13_000 } });
-      const midStream = request("/api/chat");
-      const [a, b] = await Promise.all([beforeHeaders, midStream]);
-      for (const result of [a, b]) {
+      const started = performance.now();
+      const results = await Promise.all([request("ollama"), request("lmstudio")]);
+      expect(performance.now() - started).toBeGreaterThan(14_900);
+      for (const result of results) {
         expect(result.error).toBeNull();
         expect((result.objects.at(-1)!.value as { done: boolean }).done).toBe(true);
       }
     } finally {
       await olla.stop();
-      await slow.stop();
+      await beforeHeaders.stop();
+      await midStream.stop();
     }
   }, 30_000);
 });

@@ -422,6 +422,21 @@ model_aliases:
     expect(errors(report.problems)).toEqual([]);
   });
 
+  test("keys whose feature is not active yet are accepted with a warning saying so", () => {
+    const report = load({
+      configPath: yamlFile(
+        "server:\n  rate_limits:\n    burst_size: 5\n    per_ip_requests_per_minute: 10\n",
+      ),
+      env: { OLLA_TRANSLATORS_ANTHROPIC_ENABLED: "false" },
+    });
+    expect(errors(report.problems)).toEqual([]);
+    expect(warnings(report.problems).map((problem) => problem.message)).toEqual([
+      "accepted, but rate limiting is not enforced yet",
+      "accepted, but the Anthropic Messages API is not served yet",
+    ]);
+    expect(report.config!.server.rate_limits.burst_size).toBe(5);
+  });
+
   test("loadConfig throws a ConfigError listing every problem", () => {
     expect(() =>
       loadConfig({
