@@ -19,8 +19,16 @@ export function rssMb(pid: number): { rss: number; peak: number } {
   return { rss: field("VmRSS"), peak: field("VmHWM") };
 }
 
+/** CPU time (user + system) a process has used so far, in microseconds (from /proc/PID/stat). */
+export function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 export interface WrkResult {
   rps: number;
+  requests: number;
   p50Us: number;
   p99Us: number;
   errors: number;
@@ -61,6 +69,7 @@ export async function wrk(
   const out = await new Response(proc.stdout).text();
   if ((await proc.exited) !== 0) throw new Error(`wrk failed: ${await new Response(proc.stderr).text()}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const p50 = toMicros(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? "");
   const p99 = toMicros(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? "");
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
@@ -69,5 +78,5 @@ export async function wrk(
   const errors = non2xx + socketErrors;
   if (errors > 0)
     console.error(`wrk ${url} c=${connections}: ${non2xx} non-2xx, socket errors: ${socket?.[0] ?? "none"}`);
-  return { rps, p50Us: p50, p99Us: p99, errors };
+  return { rps, requests, p50Us: p50, p99Us: p99, errors };
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import packageJson from "../package.json" with { type: "json" };
 import { holdStreams, type StreamTiming, streamTimings } from "./clients.ts";
-import { median, percentile, rssMb, type WrkResult, wrk } from "./measure.ts";
+import { cpuMicros, median, percentile, rssMb, type WrkResult, wrk } from "./measure.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -93,14 +93,18 @@ type Row = Record<string, string | number>;
 const report: { engine: string; section: string; rows: Row[] }[] = [];
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
-async function throughput(engine: string, olla: string) {
+async function throughput(engine: string, olla: string, pid: number) {
   const rows: Row[] = [];
   for (const connections of [1, 32, 256]) {
     const direct: WrkResult[] = [];
     const proxied: WrkResult[] = [];
+    const cpuPerRequest: number[] = [];
     for (let i = 0; i < REPEATS; i++) {
       direct.push(await wrk(`${upstream.fast}/v1/chat/completions`, chatBody, connections, WRK_SECONDS));
-      proxied.push(await wrk(`${olla}/olla/openai/v1/chat/completions`, chatBody, connections, WRK_SECONDS));
+      const cpuBefore = cpuMicros(pid);
+      const run = await wrk(`${olla}/olla/openai/v1/chat/completions`, chatBody, connections, WRK_SECONDS);
+      cpuPerRequest.push((cpuMicros(pid) - cpuBefore) / run.requests);
+      proxied.push(run);
     }
     const ratio = median(proxied.map((r) => r.rps)) / median(direct.map((r) => r.rps));
     rows.push({
@@ -108,6 +112,7 @@ async function throughput(engine: string, olla: string) {
       "throughput ratio (olla/direct)": round(ratio),
       "added p50 µs": Math.round(median(proxied.map((r) => r.p50Us)) - median(direct.map((r) => r.p50Us))),
       "added p99 µs": Math.round(median(proxied.map((r) => r.p99Us)) - median(direct.map((r) => r.p99Us))),
+      "olla CPU µs/request": Math.round(median(cpuPerRequest)),
       "errors (direct/olla)": `${direct.reduce((a, r) => a + r.errors, 0)}/${proxied.reduce((a, r) => a + r.errors, 0)}`,
     });
     console.log(engine, "throughput", rows.at(-1));
@@ -118,7 +123,7 @@ async function throughput(engine: string, olla: string) {
 async function firstChunk(engine: string, olla: string) {
   const rows: Row[] = [];
   for (const [concurrency, rounds] of [
-    [1, quick ? 10 : 30],
+    [1, quick ? 40 : 100],
     [64, quick ? 1 : 3],
   ] as const) {
     const direct: StreamTiming[] = [];
@@ -232,7 +237,7 @@ async function bigBody(engine: string) {
 try {
   for (const engine of engines) {
     const olla = await startOlla(engine);
-    if (!skip.has("throughput")) await throughput(engine, olla.url);
+    if (!skip.has("throughput")) await throughput(engine, olla.url, olla.proc.pid);
     if (!skip.has("ttfc")) await firstChunk(engine, olla.url);
     olla.proc.kill("SIGTERM");
     await olla.proc.exited;
