@@ -14,6 +14,7 @@ import {
   renderConfig,
   SHIPPED_CONFIG_YAML,
 } from "./config/index.ts";
+import { ListenError } from "./http/index.ts";
 import { createLogger, type Logger, openSink } from "./log/index.ts";
 import { endpointTypeNames } from "./profiles/index.ts";
 import { relaunchEnv } from "./runtime.ts";
@@ -174,6 +175,10 @@ try {
     printProblems(error.problems);
     process.stderr.write("olla: configuration has errors; not starting (run `olla validate` for details)\n");
     process.exit(EXIT_CONFIG);
+  }
+  if (error instanceof ListenError) {
+    process.stderr.write(`olla: ${error.message}\n`);
+    process.exit(EXIT_FAILED);
   }
   process.stderr.write(`olla: ${(error as Error).stack ?? error}\n`);
   process.exit(EXIT_FAILED);

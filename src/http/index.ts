@@ -10,5 +10,5 @@ export {
   type Router,
   type ServerHandle,
 } from "./router.ts";
-export { type HttpServer, startHttpServer } from "./server.ts";
+export { type HttpServer, ListenError, startHttpServer } from "./server.ts";
 export { systemRoutes, type VersionDetails } from "./system-routes.ts";

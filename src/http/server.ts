@@ -29,39 +29,60 @@ export interface HttpServer {
   stop(graceMs: number): Promise<{ drained: boolean }>;
 }
 
+/** The listener could not be opened (port taken, address not on this machine, no permission). */
+export class ListenError extends Error {
+  constructor(host: string, port: number, cause: unknown) {
+    super(
+      `cannot listen on ${host}:${port}: ${(cause as Error)?.message ?? cause}. ` +
+        "Another program (or a connection still closing) may hold the port: pick another with " +
+        "server.port / OLLA_SERVER_PORT, or check server.host / OLLA_SERVER_HOST.",
+    );
+    this.name = "ListenError";
+  }
+}
+
 export function startHttpServer(options: HttpServerOptions): HttpServer {
   const { router, logger, cors } = options;
   let handle: ServerHandle;
 
-  const server = Bun.serve({
-    hostname: options.host,
-    port: options.port,
-    development: false,
-    idleTimeout: Math.min(255, Math.max(0, Math.round(options.idleTimeoutSeconds))),
-    maxRequestBodySize: options.maxRequestBodySize,
-    async fetch(request) {
-      const started = performance.now();
-      const url = new URL(request.url);
-      const requestId = requestIdFor(request.headers);
-      let response: Response;
-      try {
-        response =
-          cors?.preflight(request) ?? (await router(request, { requestId, started, url, server: handle }));
-      } catch (error) {
-        logger.error("request failed", { request_id: requestId, path: url.pathname, error });
-        response = errorResponse(apiFamily(url.pathname), 500, "internal error in olla", {
-          code: "internal_error",
-        });
-      }
-      response.headers.set("x-olla-request-id", requestId);
-      cors?.decorate(request, response);
-      return response;
-    },
-    error(error) {
-      logger.error("unhandled server error", { error });
-      return errorResponse("openai", 500, "internal error in olla", { code: "internal_error" });
-    },
-  });
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = listen();
+  } catch (error) {
+    throw new ListenError(options.host, options.port, error);
+  }
+
+  function listen() {
+    return Bun.serve({
+      hostname: options.host,
+      port: options.port,
+      development: false,
+      idleTimeout: Math.min(255, Math.max(0, Math.round(options.idleTimeoutSeconds))),
+      maxRequestBodySize: options.maxRequestBodySize,
+      async fetch(request) {
+        const started = performance.now();
+        const url = new URL(request.url);
+        const requestId = requestIdFor(request.headers);
+        let response: Response;
+        try {
+          response =
+            cors?.preflight(request) ?? (await router(request, { requestId, started, url, server: handle }));
+        } catch (error) {
+          logger.error("request failed", { request_id: requestId, path: url.pathname, error });
+          response = errorResponse(apiFamily(url.pathname), 500, "internal error in olla", {
+            code: "internal_error",
+          });
+        }
+        response.headers.set("x-olla-request-id", requestId);
+        cors?.decorate(request, response);
+        return response;
+      },
+      error(error) {
+        logger.error("unhandled server error", { error });
+        return errorResponse("openai", 500, "internal error in olla", { code: "internal_error" });
+      },
+    });
+  }
 
   handle = {
     timeout: (request, seconds) => server.timeout(request, seconds),

@@ -153,6 +153,21 @@ describe("olla serve", () => {
     expect(stderr).toContain("not starting");
   });
 
+  test("a port that is taken is a clear error, exit 1", async () => {
+    const taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("busy") });
+    try {
+      const { code, stderr } = await runOlla([], {
+        cwd: empty,
+        env: { OLLA_SERVER_HOST: "127.0.0.1", OLLA_SERVER_PORT: String(taken.port) },
+      });
+      expect(code).toBe(1);
+      expect(stderr).toContain(`cannot listen on 127.0.0.1:${taken.port}`);
+      expect(stderr).toContain("OLLA_SERVER_PORT");
+    } finally {
+      taken.stop(true);
+    }
+  });
+
   test("config warnings are logged at start", async () => {
     const olla = await startOlla(["-c", file("typo.yaml", "logging:\n  levle: debug\n")], { cwd: empty });
     running.push(olla);

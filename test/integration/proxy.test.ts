@@ -383,6 +383,39 @@ describe("failover", () => {
   });
 });
 
+describe.each(["olla", "sherpa"])("compressed answers (engine %s)", (engine) => {
+  test("a gzip body and its Content-Encoding reach the client untouched", async () => {
+    const json = JSON.stringify({ models: [{ name: "llama3.2:latest" }], padding: "x".repeat(4096) });
+    const gzipped = Bun.gzipSync(new TextEncoder().encode(json));
+    const upstream = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (request) =>
+        new URL(request.url).pathname === "/api/tags"
+          ? new Response(gzipped, {
+              headers: { "content-type": "application/json", "content-encoding": "gzip" },
+            })
+          : new Response("Ollama is running"),
+    });
+    const olla = await startTestOlla(
+      `proxy:\n  engine: ${engine}\n${endpointsYaml([{ name: "zip", url: `http://127.0.0.1:${upstream.port}`, type: "ollama" }])}`,
+    );
+    try {
+      const response = await fetch(`${olla.url}/olla/api/tags`, {
+        headers: { "accept-encoding": "gzip" },
+        decompress: false,
+      } as RequestInit);
+      expect(response.headers.get("content-encoding")).toBe("gzip");
+      const raw = new Uint8Array(await response.arrayBuffer());
+      expect(raw).toEqual(new Uint8Array(gzipped));
+      expect(new TextDecoder().decode(Bun.gunzipSync(raw))).toBe(json);
+    } finally {
+      await olla.stop();
+      upstream.stop(true);
+    }
+  });
+});
+
 describe("circuit breaker", () => {
   test("an endpoint that passes probes but fails requests is kept out after the threshold", async () => {
     const flaky = await startFakeUpstream({ kind: "ollama", dieMidStream: 0 });
