@@ -8,6 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import packageJson from "../package.json" with { type: "json" };
+import { createEndpoint } from "../src/endpoints/index.ts";
+import { createBalancer } from "../src/routing/index.ts";
+import { endpointSchema } from "../src/config/schema.ts";
 import { holdStreams, type StreamTiming, streamTimings } from "./clients.ts";
 import { cpuMicros, median, percentile, rssMb, type WrkResult, wrk } from "./measure.ts";
 
@@ -234,7 +237,39 @@ async function bigBody(engine: string) {
   await olla.proc.exited;
 }
 
+/** Balancer cost in-process: one pick among 50 healthy endpoints with mixed priorities and load. */
+function selection() {
+  const endpoints = Array.from({ length: 50 }, (_, i) => {
+    const endpoint = createEndpoint(
+      endpointSchema.parse({
+        url: `http://127.0.0.1:${10_000 + i}`,
+        name: `e${i}`,
+        priority: i % 3,
+        weight: 1 + (i % 4),
+      }),
+    );
+    endpoint.status = "healthy";
+    endpoint.inFlight = i % 7;
+    return endpoint;
+  });
+  const rows: Row[] = [];
+  for (const name of ["priority", "round_robin", "least_connections"] as const) {
+    const balancer = createBalancer(name);
+    for (let i = 0; i < 20_000; i++) balancer.pick(endpoints);
+    const picks = 200_000;
+    const started = performance.now();
+    for (let i = 0; i < picks; i++) balancer.pick(endpoints);
+    rows.push({
+      balancer: name,
+      "µs per pick (50 endpoints)": round(((performance.now() - started) * 1000) / picks, 3),
+    });
+  }
+  report.push({ engine: "any", section: "5. Endpoint selection (in-process, 200k picks)", rows });
+  console.log("selection", rows);
+}
+
 try {
+  if (!skip.has("selection")) selection();
   for (const engine of engines) {
     const olla = await startOlla(engine);
     if (!skip.has("throughput")) await throughput(engine, olla.url, olla.proc.pid);
@@ -269,8 +304,9 @@ const lines = [
   "Load generator: wrk (C, one thread) for throughput; Bun clients for stream timing and raw-socket streams.",
   "",
 ];
-for (const engine of engines) {
-  lines.push(`## engine: ${engine}`, "");
+for (const engine of [...engines, "any"]) {
+  if (!report.some((entry) => entry.engine === engine)) continue;
+  lines.push(engine === "any" ? "## both engines" : `## engine: ${engine}`, "");
   for (const entry of report.filter((e) => e.engine === engine))
     lines.push(`### ${entry.section}`, "", table(entry.rows), "");
 }

@@ -3,19 +3,33 @@
 
 import type { Config } from "./config/index.ts";
 import {
+  applyProfile,
   createEndpoint,
+  detectPlatform,
   createHealthScheduler,
   type Endpoint,
+  endpointsSnapshot,
   type HealthScheduler,
   isRoutable,
+  type ProbeResult,
   probeEndpoint,
+  statusSnapshot,
 } from "./endpoints/index.ts";
-import { createCors, createRouter, type HttpServer, startHttpServer, systemRoutes } from "./http/index.ts";
+import {
+  createCors,
+  createRouter,
+  type HttpServer,
+  internalRoutes,
+  startHttpServer,
+  systemRoutes,
+} from "./http/index.ts";
 import type { Logger } from "./log/index.ts";
-import { PROFILES } from "./profiles/index.ts";
+import { AUTO_PROFILE, PROFILES } from "./profiles/index.ts";
 import { createUpstreamClient } from "./proxy/engine.ts";
 import { proxyRoutes } from "./proxy/handler.ts";
 import { createBalancer } from "./routing/index.ts";
+import { monitorEventLoop, processSnapshot } from "./stats/process.ts";
+import { BUILD } from "./version.ts";
 
 export interface App {
   server: HttpServer;
@@ -33,7 +47,11 @@ export const CAPABILITIES = [
   "streaming_proxy",
   "failover",
   "health_checking",
+  "circuit_breakers",
   "load_balancing",
+  "status_api",
+  "endpoint_type_detection",
+  "cors",
 ] as const;
 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
@@ -44,19 +62,66 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const endpoints = config.discovery.static.endpoints
     .filter((entry) => entry.enabled)
     .map((entry) => createEndpoint(entry, breaker));
+  // type: auto endpoints are probed for their platform until one answers; then they probe as that type.
+  const undetected = new Set<Endpoint>();
+  const probe = async (endpoint: Endpoint): Promise<ProbeResult> => {
+    if (endpoint.profile === AUTO_PROFILE) {
+      const found = await detectPlatform(endpoint.url, {
+        headers: endpoint.headers,
+        timeoutMs: endpoint.checkTimeoutMs,
+      });
+      if (!found) {
+        if (!undetected.has(endpoint)) {
+          undetected.add(endpoint);
+          logger.warn("endpoint type not detected yet", { endpoint: endpoint.name });
+        }
+        return { status: "offline", latencyMs: 0, error: "type: auto, and no inference server answered" };
+      }
+      applyProfile(endpoint, found.profile);
+      logger.info("endpoint type detected", {
+        endpoint: endpoint.name,
+        type: found.profile.name,
+        evidence: found.evidence,
+      });
+    }
+    return probeEndpoint(endpoint);
+  };
+
+  const healthConfig = config.discovery.health_check;
   const health = createHealthScheduler({
     endpoints,
-    probe: (endpoint) => probeEndpoint(endpoint),
+    probe,
     logger: logger.child({ component: "health" }),
+    backoffCapMs: healthConfig.max_backoff,
+    maxConcurrent: healthConfig.max_concurrent,
+    breakerThreshold: healthConfig.circuit_breaker.failure_threshold,
+    breakerOpenMs: healthConfig.circuit_breaker.open_duration,
   });
   await health.start();
 
   const client = createUpstreamClient(config.proxy);
+  const startedAt = Date.now();
+  const lag = monitorEventLoop();
+  const { server: serverConfig } = config;
+  const snapshots = {
+    status: () =>
+      statusSnapshot(endpoints, {
+        version: BUILD.version,
+        commit: BUILD.commit,
+        engine: config.proxy.engine,
+        loadBalancer: config.proxy.load_balancer,
+        startedAt,
+        now: Date.now(),
+      }),
+    endpoints: () => endpointsSnapshot(endpoints, health, Date.now()),
+    process: () => processSnapshot(lag, { open_requests: server.pending(), upstream_pool: client.stats() }),
+  };
   const router = createRouter([
     ...systemRoutes({
       capabilities: CAPABILITIES,
       supportedBackends: PROFILES.map((profile) => profile.name),
     }),
+    ...internalRoutes(snapshots),
     ...proxyRoutes({
       endpoints,
       profiles: PROFILES,
@@ -64,12 +129,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       client,
       reportFailure: (endpoint, reason) => health.reportFailure(endpoint, reason),
       isRoutable,
-      maxBodySize: config.server.request_limits.max_body_size,
+      maxBodySize: serverConfig.request_limits.max_body_size,
       responseTimeoutMs: config.proxy.response_timeout,
       logger: logger.child({ component: "proxy" }),
     }),
   ]);
-  const { server: serverConfig } = config;
   const maxBody = serverConfig.request_limits.max_body_size;
   const server = startHttpServer({
     host: serverConfig.host,
@@ -87,6 +151,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     health,
     async stop() {
       health.stop();
+      lag.stop();
       const result = await server.stop(serverConfig.shutdown_timeout);
       client.close();
       return result;

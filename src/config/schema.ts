@@ -210,6 +210,25 @@ export const configSchema = z.object({
         { endpoints: endpointList(endpointSchema, "The inference servers olla balances across.") },
         "Endpoints listed in this file.",
       ),
+      health_check: section(
+        {
+          max_backoff: duration(
+            "60s",
+            "Longest wait between probes of a failing endpoint (the wait doubles up to it).",
+          ),
+          max_concurrent: int(4, "Health probes running at once.", { min: 1 }),
+          circuit_breaker: section(
+            {
+              failure_threshold: int(3, "Consecutive failed probes that pause probing (0 = never).", {
+                min: 0,
+              }),
+              open_duration: duration("30s", "How long probing pauses before one half-open probe decides."),
+            },
+            "Health circuit breaker: stops hammering a dead endpoint.",
+          ),
+        },
+        "How endpoints are probed (each endpoint's interval and timeout are set on the endpoint).",
+      ),
       model_discovery: section(
         {
           enabled: flag(true, "Ask endpoints which models they serve."),
@@ -324,7 +343,7 @@ export const RETIRED_KEYS: Record<string, string> = {
   "proxy.max_retries": "deprecated in Olla too: failover tries every candidate once",
   "proxy.retry_backoff": "deprecated in Olla too: failover is immediate",
   "proxy.retry": "failover on connection errors is always on and tries every candidate once",
-  "discovery.health_check": "health checks are set per endpoint (check_interval, check_timeout)",
+  "discovery.health_check.initial_delay": "the first probes run at once, before olla starts listening",
   "server.rate_limits.per_endpoint": "not supported; limits apply per client IP and globally",
   "proxy.profile": "olla passes every chunk on as it arrives (Olla's streaming profile) for every answer",
   "discovery.refresh_interval": "endpoints are read at start-up; restart olla to change them",

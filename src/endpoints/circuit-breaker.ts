@@ -11,6 +11,8 @@ export interface CircuitBreaker {
   readonly failures: number;
   /** Whether a request may be sent now (does not claim anything). */
   canTry(): boolean;
+  /** Milliseconds until an open breaker lets a trial through (0 when not open). */
+  retryInMs(): number;
   /** Claims the right to send: in half-open only one trial runs at a time. False when not allowed. */
   begin(): boolean;
   success(): void;
@@ -51,6 +53,9 @@ export function createCircuitBreaker(options: BreakerOptions): CircuitBreaker {
       if (state === "closed") return true;
       if (state === "open") return cooledDown();
       return !trialRunning;
+    },
+    retryInMs() {
+      return state === "open" ? Math.max(0, openedAt + options.openMs - options.clock.now()) : 0;
     },
     begin() {
       if (state === "closed") return true;

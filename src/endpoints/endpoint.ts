@@ -16,12 +16,15 @@ export interface Endpoint {
   readonly url: URL;
   /** The type as configured (e.g. "ollama", "lmstudio", "auto"); sent as X-Olla-Backend-Type. */
   readonly type: string;
-  readonly profile: PlatformProfile;
+  /** The platform: from the configured type, or found by probing for `type: auto`. */
+  profile: PlatformProfile;
   readonly priority: number;
   readonly weight: number;
   readonly preservePath: boolean;
-  readonly healthUrl: URL;
-  readonly modelUrl: URL;
+  healthUrl: URL;
+  modelUrl: URL;
+  /** health_check_url / model_url as configured; when absent they follow the profile. */
+  readonly configuredPaths: { health?: string; models?: string };
   readonly checkIntervalMs: number;
   readonly checkTimeoutMs: number;
   /** Configured headers plus the auth header, sent on every request to this endpoint. */
@@ -43,6 +46,21 @@ export interface Endpoint {
   backoff: number;
   /** Opens after consecutive failed proxy attempts, even while health probes pass. */
   readonly breaker: CircuitBreaker;
+  /** Short stable id from the URL (Olla's scheme), for status pages. */
+  readonly id: string;
+  /** Proxied requests that got an answer or failed, since start. */
+  traffic: { requests: number; failures: number; responseTimeTotalMs: number };
+}
+
+/** FNV-1a (32-bit) of scheme, host, port and path, in base 36: the same id Olla shows. */
+export function endpointId(url: URL): string {
+  const text = `${url.protocol}//${url.host}${url.pathname}`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(36);
 }
 
 export interface BreakerSettings {
@@ -103,6 +121,7 @@ export function createEndpoint(
     preservePath: config.preserve_path,
     healthUrl: resolveEndpointUrl(url, config.health_check_url ?? profile.healthPath),
     modelUrl: resolveEndpointUrl(url, config.model_url ?? profile.modelsPath),
+    configuredPaths: { health: config.health_check_url, models: config.model_url },
     checkIntervalMs: config.check_interval,
     checkTimeoutMs: config.check_timeout,
     headers,
@@ -113,7 +132,19 @@ export function createEndpoint(
     consecutiveFailures: 0,
     backoff: 1,
     breaker: createCircuitBreaker({ ...breaker, clock }),
+    id: endpointId(url),
+    traffic: { requests: 0, failures: 0, responseTimeTotalMs: 0 },
   };
+}
+
+/** Settles an endpoint on a platform (after `type: auto` detection); unset probe paths follow it. */
+export function applyProfile(endpoint: Endpoint, profile: PlatformProfile): void {
+  endpoint.profile = profile;
+  endpoint.healthUrl = resolveEndpointUrl(
+    endpoint.url,
+    endpoint.configuredPaths.health ?? profile.healthPath,
+  );
+  endpoint.modelUrl = resolveEndpointUrl(endpoint.url, endpoint.configuredPaths.models ?? profile.modelsPath);
 }
 
 /** Takes traffic: healthy or busy by its probes, and its circuit breaker lets a request through. */

@@ -2,6 +2,7 @@
 // on failure (doubling up to a cap), passive failures from the proxy, transitions logged once.
 
 import type { Logger } from "../log/index.ts";
+import { type CircuitBreaker, createCircuitBreaker } from "./circuit-breaker.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { ProbeResult } from "./health-probe.ts";
@@ -15,6 +16,9 @@ export interface HealthSchedulerOptions {
   backoffCapMs?: number;
   /** Probes running at once. */
   maxConcurrent?: number;
+  /** Consecutive failed probes that pause probing for breakerOpenMs (0 = never). */
+  breakerThreshold?: number;
+  breakerOpenMs?: number;
   /** Called when an endpoint becomes routable again (e.g. to re-discover its models). */
   onRecovered?: (endpoint: Endpoint) => void;
 }
@@ -27,6 +31,10 @@ export interface HealthScheduler {
   checkNow(endpoint: Endpoint): Promise<ProbeResult>;
   /** A connection failure seen by the proxy: out of rotation at once, re-probed soon. */
   reportFailure(endpoint: Endpoint, reason: string): void;
+  /** The endpoint's probe circuit breaker, for status pages. */
+  breakerOf(endpoint: Endpoint): CircuitBreaker;
+  /** The last probe's outcome, for status pages. */
+  lastResult(endpoint: Endpoint): ProbeResult | undefined;
 }
 
 /** A passive failure is re-probed after this, so a blip does not keep a node out for long. */
@@ -37,6 +45,20 @@ export function createHealthScheduler(options: HealthSchedulerOptions): HealthSc
   const cap = options.backoffCapMs ?? 60_000;
   const maxConcurrent = options.maxConcurrent ?? 4;
   const timers = new Map<Endpoint, unknown>();
+  const breakers = new Map<Endpoint, CircuitBreaker>();
+  const results = new Map<Endpoint, ProbeResult>();
+  const breakerOf = (endpoint: Endpoint) => {
+    let breaker = breakers.get(endpoint);
+    if (!breaker) {
+      breaker = createCircuitBreaker({
+        failureThreshold: options.breakerThreshold ?? 3,
+        openMs: options.breakerOpenMs ?? 30_000,
+        clock,
+      });
+      breakers.set(endpoint, breaker);
+    }
+    return breaker;
+  };
   const inProgress = new Map<Endpoint, Promise<ProbeResult>>();
   const waiting: (() => void)[] = [];
   let running = 0;
@@ -102,24 +124,42 @@ export function createHealthScheduler(options: HealthSchedulerOptions): HealthSc
     return wait;
   };
 
-  const runProbe = async (endpoint: Endpoint) => {
+  /** 401/403/429 say nothing about whether the endpoint is up, so they leave the breaker alone. */
+  const NEUTRAL = new Set(["config_error", "rate_limited"]);
+
+  const runProbe = async (endpoint: Endpoint): Promise<ProbeResult> => {
+    const breaker = breakerOf(endpoint);
+    if (!breaker.begin()) {
+      // Open: no request to a node that keeps failing until the cool-down ends.
+      return { status: "offline", latencyMs: 0, error: "health circuit breaker open" };
+    }
     await acquire();
+    let result: ProbeResult;
     try {
-      return await options.probe(endpoint);
+      result = await options.probe(endpoint);
     } finally {
       release();
     }
+    if (result.status === "healthy" || result.status === "busy") breaker.success();
+    else if (NEUTRAL.has(result.status)) breaker.abandon();
+    else breaker.failure();
+    return result;
   };
+
+  /** While the breaker is open, the next probe waits for the end of its cool-down. */
+  const untilBreakerCloses = (endpoint: Endpoint, wait: number) =>
+    Math.max(wait, breakerOf(endpoint).retryInMs());
 
   function checkNow(endpoint: Endpoint): Promise<ProbeResult> {
     const current = inProgress.get(endpoint);
     if (current) return current;
     const probe = runProbe(endpoint).then((result) => {
       inProgress.delete(endpoint);
+      results.set(endpoint, result);
       endpoint.lastCheckAt = clock.now();
       endpoint.lastLatencyMs = result.latencyMs;
       transition(endpoint, result);
-      schedule(endpoint, nextDelay(endpoint, result));
+      schedule(endpoint, untilBreakerCloses(endpoint, nextDelay(endpoint, result)));
       return result;
     });
     inProgress.set(endpoint, probe);
@@ -137,6 +177,8 @@ export function createHealthScheduler(options: HealthSchedulerOptions): HealthSc
       timers.clear();
     },
     checkNow,
+    breakerOf,
+    lastResult: (endpoint) => results.get(endpoint),
     reportFailure(endpoint, reason) {
       if (endpoint.status === "offline") return;
       endpoint.consecutiveFailures++;

@@ -6,10 +6,13 @@ export {
   createCircuitBreaker,
 } from "./circuit-breaker.ts";
 export { type Clock, systemClock } from "./clock.ts";
+export { type Detection, type DetectOptions, detectPlatform } from "./detect-type.ts";
 export {
+  applyProfile,
   type BreakerSettings,
   createEndpoint,
   type Endpoint,
+  endpointId,
   type EndpointStatus,
   isRoutable,
   ROUTABLE_STATUSES,
@@ -21,3 +24,4 @@ export {
   type HealthScheduler,
   type HealthSchedulerOptions,
 } from "./health-scheduler.ts";
+export { endpointsSnapshot, fleetVerdict, type SystemInfo, statusSnapshot } from "./status.ts";

@@ -1,6 +1,7 @@
 // HTTP: the server, the route table, and error envelopes per API family.
 export { type Cors, type CorsSettings, createCors, OLLA_HEADERS } from "./cors.ts";
 export { type ApiFamily, apiFamily, errorBody, errorResponse } from "./errors.ts";
+export { type InternalSnapshots, internalRoutes } from "./internal-routes.ts";
 export { generateRequestId, requestIdFor } from "./request-id.ts";
 export {
   createRouter,

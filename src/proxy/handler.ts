@@ -153,6 +153,8 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
         return new Response(null, { status: 499 });
       }
       // Nothing has reached the client yet, so the request can be replayed elsewhere.
+      endpoint.traffic.requests++;
+      endpoint.traffic.failures++;
       if (error instanceof UpstreamError && error.kind !== "aborted" && !deadline.signal.aborted) {
         endpoint.breaker.failure();
         deps.reportFailure(endpoint, describe(error));
@@ -177,11 +179,15 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
     }
 
     endpoint.breaker.success();
+    const responseTimeMs = performance.now() - context.started;
+    endpoint.traffic.requests++;
+    endpoint.traffic.responseTimeTotalMs += responseTimeMs;
+    if (response.status >= 500) endpoint.traffic.failures++;
     const headers = clientResponseHeaders(response.headers, {
       endpoint,
       requestId: context.requestId,
       model: facts.model,
-      responseTimeMs: performance.now() - context.started,
+      responseTimeMs,
     });
     if (!response.body) {
       release();

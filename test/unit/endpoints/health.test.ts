@@ -138,6 +138,8 @@ describe("health scheduler", () => {
       clock,
       logger,
       backoffCapMs: 60_000,
+      // Backoff on its own here; the breaker has its own test.
+      breakerThreshold: 0,
       probe: async () => {
         probes.push(clock.now());
         const status = results[Math.min(index++, results.length - 1)] as ProbeResult["status"];
@@ -200,6 +202,53 @@ describe("health scheduler", () => {
       "endpoint is down:healthy->offline",
       "endpoint is up:offline->healthy",
     ]);
+    scheduler.stop();
+  });
+
+  test("after 3 failed probes the breaker pauses probing for its cool-down, then one probe decides", async () => {
+    const clock = manualClock(0);
+    const endpoint = testEndpoint(
+      { name: "dead", check_interval: "1s", check_timeout: "500ms" },
+      { status: "unknown" },
+    );
+    const probes: number[] = [];
+    let up = false;
+    const scheduler = createHealthScheduler({
+      endpoints: [endpoint],
+      clock,
+      logger,
+      backoffCapMs: 2000,
+      breakerThreshold: 3,
+      breakerOpenMs: 30_000,
+      probe: async () => {
+        probes.push(clock.now());
+        return up
+          ? { status: "healthy", latencyMs: 1 }
+          : { status: "offline", latencyMs: 1, error: "ECONNREFUSED" };
+      },
+    });
+    await scheduler.start();
+    await clock.advance(3000);
+    // 0, 1 s, 3 s: three failures open the breaker.
+    expect(probes).toEqual([0, 1000, 3000]);
+    expect(scheduler.breakerOf(endpoint).state).toBe("open");
+    await clock.advance(29_000);
+    expect(probes).toHaveLength(3);
+    up = true;
+    await clock.advance(1000);
+    expect(probes).toEqual([0, 1000, 3000, 33_000]);
+    expect(scheduler.breakerOf(endpoint).state).toBe("closed");
+    expect(endpoint.status).toBe("healthy");
+    scheduler.stop();
+  });
+
+  test("401/403/429 do not trip the breaker", async () => {
+    const { clock, scheduler, endpoint } = scripted(["config_error"]);
+    await scheduler.start();
+    await clock.advance(60_000);
+    expect(scheduler.breakerOf(endpoint).state).toBe("closed");
+    expect(endpoint.status).toBe("config_error");
+    expect(scheduler.lastResult(endpoint)?.status).toBe("config_error");
     scheduler.stop();
   });
 

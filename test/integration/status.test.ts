@@ -1,0 +1,129 @@
+// The status API against a real fleet: shapes, counters, probe details, masking.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type FakeUpstream, startFakeUpstream } from "../support/index.ts";
+import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app.ts";
+
+let ollama: FakeUpstream;
+let vllm: FakeUpstream;
+let olla: TestOlla;
+
+beforeAll(async () => {
+  ollama = await startFakeUpstream({ kind: "ollama" });
+  vllm = await startFakeUpstream({ kind: "vllm" });
+  olla = await startTestOlla(
+    endpointsYaml([
+      { name: "ollama-1", url: `${ollama.url}/?api_key=s3cret`, type: "ollama", priority: 100 },
+      { name: "vllm-1", url: vllm.url, type: "vllm", priority: 50 },
+      { name: "gone", url: "http://127.0.0.1:9", type: "llamacpp", priority: 70 },
+    ]),
+  );
+  for (let i = 0; i < 3; i++) {
+    const response = await fetch(`${olla.url}/olla/api/generate`, {
+      method: "POST",
+      body: JSON.stringify({ model: "llama3.2:latest", prompt: "x", stream: false }),
+    });
+    await response.arrayBuffer();
+  }
+});
+afterAll(async () => {
+  await olla.stop();
+  await ollama.stop();
+  await vllm.stop();
+});
+
+const get = async (path: string) => {
+  const response = await fetch(`${olla.url}${path}`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toContain("application/json");
+  return (await response.json()) as Record<string, any>;
+};
+
+describe("/internal/status", () => {
+  test("fleet totals, endpoints by priority, proxy counters", async () => {
+    const status = await get("/internal/status");
+    expect(status).toMatchObject({ total_endpoints: 3, healthy_endpoints: 2, routable_endpoints: 2 });
+    expect(status.endpoints.map((endpoint: { name: string }) => endpoint.name)).toEqual([
+      "ollama-1",
+      "gone",
+      "vllm-1",
+    ]);
+    expect(status.proxy).toMatchObject({
+      engine: "olla",
+      load_balancer: "priority",
+      total_requests: 3,
+      successful_requests: 3,
+      failed_requests: 0,
+    });
+    expect(status.proxy.avg_latency_ms).toBeGreaterThan(0);
+    const [first, gone] = status.endpoints;
+    expect(first).toMatchObject({
+      name: "ollama-1",
+      type: "ollama",
+      status: "healthy",
+      priority: 100,
+      weight: 1,
+      requests: 3,
+      success_rate: 100,
+      in_flight: 0,
+      consecutive_failures: 0,
+      issues: [],
+    });
+    expect(first.last_latency_ms).toBeGreaterThanOrEqual(0);
+    expect(first.id).toMatch(/^[0-9a-z]+$/);
+    expect(gone).toMatchObject({ status: "offline", issues: ["unavailable"], success_rate: null });
+    expect(status.system).toMatchObject({ status: "degraded", endpoints_up: "2/3", total_requests: 3 });
+  });
+
+  test("query secrets in endpoint URLs are masked", async () => {
+    const text = await (await fetch(`${olla.url}/internal/status`)).text();
+    expect(text).not.toContain("s3cret");
+    expect(text).toContain("api_key=****");
+  });
+});
+
+describe("/internal/status/endpoints", () => {
+  test("probe results, schedule and breakers per endpoint", async () => {
+    const detail = await get("/internal/status/endpoints");
+    expect(detail).toMatchObject({ total_count: 3, healthy_count: 2, routable_count: 2 });
+    const byName = Object.fromEntries(
+      detail.endpoints.map((endpoint: { name: string }) => [endpoint.name, endpoint]),
+    );
+    expect(byName["ollama-1"]).toMatchObject({
+      health_check_url: `${ollama.url}/`,
+      last_check: { status: "healthy", http_status: 200, error: null },
+      backoff_multiplier: 1,
+      health_breaker: { state: "closed", failures: 0 },
+      proxy_breaker: { state: "closed", failures: 0 },
+      request_count: 3,
+    });
+    expect(Date.parse(byName["ollama-1"].next_check_at)).toBeGreaterThan(Date.now() - 1000);
+    expect(byName.gone).toMatchObject({
+      status: "offline",
+      last_check: { status: "offline", http_status: null },
+      health_breaker: { failures: expect.any(Number) },
+    });
+    expect(byName.gone.backoff_multiplier).toBeGreaterThan(1);
+  });
+
+  test("a node that goes down shows up at once after its probe", async () => {
+    await vllm.stop();
+    try {
+      await olla.app.health.checkNow(olla.app.endpoints.find((endpoint) => endpoint.name === "vllm-1")!);
+      const status = await get("/internal/status");
+      expect(status.routable_endpoints).toBe(1);
+      expect(status.system.status).toBe("critical");
+    } finally {
+      await vllm.restart();
+    }
+  });
+});
+
+test("/internal/process: memory, event-loop lag, runtime, upstream pool", async () => {
+  const info = await get("/internal/process");
+  expect(info.memory.rss_bytes).toBeGreaterThan(10_000_000);
+  expect(typeof info.event_loop_lag_ms).toBe("number");
+  expect(info.runtime.bun).toBe(process.versions.bun);
+  expect(info.upstream_pool).toMatchObject({ open: expect.any(Number), idle: expect.any(Number) });
+  expect(info.open_requests).toBeGreaterThanOrEqual(1);
+});
