@@ -30,6 +30,20 @@ function issues(endpoint: Endpoint): string[] {
   return found;
 }
 
+/** Who an endpoint is: the fields both status views start with. */
+function identity(endpoint: Endpoint) {
+  return {
+    id: endpoint.id,
+    name: endpoint.name,
+    url: maskUrl(endpoint.url.toString()),
+    type: endpoint.type,
+    platform: endpoint.profile.name,
+    status: endpoint.status,
+    priority: endpoint.priority,
+    weight: endpoint.weight,
+  };
+}
+
 function byPriority(endpoints: readonly Endpoint[]): Endpoint[] {
   return [...endpoints].sort(
     (a, b) =>
@@ -79,14 +93,7 @@ export function statusSnapshot(endpoints: readonly Endpoint[], system: SystemInf
       avg_latency_ms: requests === 0 ? null : round(latencyTotal / requests),
     },
     endpoints: byPriority(endpoints).map((endpoint) => ({
-      id: endpoint.id,
-      name: endpoint.name,
-      url: maskUrl(endpoint.url.toString()),
-      type: endpoint.type,
-      platform: endpoint.profile.name,
-      status: endpoint.status,
-      priority: endpoint.priority,
-      weight: endpoint.weight,
+      ...identity(endpoint),
       last_latency_ms: endpoint.lastLatencyMs ?? null,
       consecutive_failures: endpoint.consecutiveFailures,
       in_flight: endpoint.inFlight,
@@ -119,14 +126,7 @@ export function endpointsSnapshot(endpoints: readonly Endpoint[], health: Health
       const probe = health.lastResult(endpoint);
       const probeBreaker = health.breakerOf(endpoint);
       return {
-        id: endpoint.id,
-        name: endpoint.name,
-        url: maskUrl(endpoint.url.toString()),
-        type: endpoint.type,
-        platform: endpoint.profile.name,
-        status: endpoint.status,
-        priority: endpoint.priority,
-        weight: endpoint.weight,
+        ...identity(endpoint),
         health_check_url: maskUrl(endpoint.healthUrl.toString()),
         check_interval_ms: endpoint.checkIntervalMs,
         check_timeout_ms: endpoint.checkTimeoutMs,
