@@ -10,6 +10,7 @@
 // AbortError), still never a clean end; `toUpstreamError` classifies those.
 
 import {
+  type BodyOutcome,
   resolveUpstreamOptions,
   type UpstreamClient,
   type UpstreamClientOptions,
@@ -81,6 +82,14 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
     const local = new AbortController();
     const combined = signal === undefined ? local.signal : AbortSignal.any([signal, local.signal]);
     let headerTimedOut = false;
+    let deadlineHit = false;
+    const deadline =
+      req.deadlineMs !== undefined && req.deadlineMs > 0
+        ? setTimeout(() => {
+            deadlineHit = true;
+            local.abort();
+          }, req.deadlineMs)
+        : null;
     const timer =
       opts.responseHeaderTimeoutMs > 0
         ? setTimeout(() => {
@@ -105,7 +114,16 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
       });
     } catch (err) {
       if (timer !== null) clearTimeout(timer);
+      if (deadline !== null) clearTimeout(deadline);
       inFlight--;
+      if (deadlineHit && !signal?.aborted) {
+        throw new UpstreamError(
+          "response_timeout",
+          `response took longer than ${req.deadlineMs} ms`,
+          true,
+          err,
+        );
+      }
       if (headerTimedOut && !signal?.aborted) {
         throw new UpstreamError(
           "header_timeout",
@@ -118,23 +136,32 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
     }
     if (timer !== null) clearTimeout(timer);
     const body = res.body;
-    if (
-      body === null ||
-      opts.readTimeoutMs === 0 ||
-      req.method === "HEAD" ||
-      NULL_BODY_STATUS.has(res.status)
-    ) {
+    const noBody = body === null || req.method === "HEAD" || NULL_BODY_STATUS.has(res.status);
+    const observed = req.onBodyEnd !== undefined || req.failureTrailer !== undefined || deadline !== null;
+    if (noBody || (opts.readTimeoutMs === 0 && !observed)) {
       inFlight--;
+      if (deadline !== null && noBody) clearTimeout(deadline);
+      if (noBody) req.onBodyEnd?.("complete");
       return res;
     }
     let counted = true;
     const done = () => {
+      if (deadline !== null) clearTimeout(deadline);
       if (counted) {
         counted = false;
         inFlight--;
       }
     };
-    const wrapped = wrapBody(body, opts.readTimeoutMs, opts.streamBufferSize, local, signal, done);
+    const wrapped = wrapBody(body, {
+      readTimeoutMs: opts.readTimeoutMs,
+      bufferBytes: opts.streamBufferSize,
+      local,
+      signal,
+      onEnd: done,
+      req,
+      contentType: res.headers.get("content-type"),
+      deadlineHit: () => deadlineHit,
+    });
     return new Response(wrapped, { status: res.status, statusText: res.statusText, headers: res.headers });
   }
 
@@ -149,38 +176,58 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
   };
 }
 
+interface WrapOptions {
+  readTimeoutMs: number;
+  bufferBytes: number;
+  local: AbortController;
+  signal: AbortSignal | undefined;
+  /** Internal bookkeeping (in-flight count, deadline timer), run once at the end. */
+  onEnd: () => void;
+  /** For the caller's hooks: onBodyEnd and failureTrailer. */
+  req: UpstreamRequest;
+  contentType: string | null;
+  deadlineHit: () => boolean;
+}
+
 /**
  * Pass fetch's body through chunk by chunk, erroring with UpstreamError on a read gap longer than
  * `readTimeoutMs` (counted only while a read waits on the upstream, never while our consumer is slow)
- * and on any failure mid-body.
+ * and on any failure mid-body, or ending with the caller's failure trailer when it gives one.
  */
-function wrapBody(
-  body: ReadableStream<Uint8Array>,
-  readTimeoutMs: number,
-  bufferBytes: number,
-  local: AbortController,
-  signal: AbortSignal | undefined,
-  onEnd: () => void,
-): ReadableStream<Uint8Array> {
+function wrapBody(body: ReadableStream<Uint8Array>, options: WrapOptions): ReadableStream<Uint8Array> {
+  const { readTimeoutMs, local, signal, req } = options;
   const reader = body.getReader();
   let controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let waiting = false;
   let finished = false;
+  let lastByte: number | undefined;
 
-  const finish = () => {
+  const finish = (outcome: BodyOutcome, err?: UpstreamError) => {
     if (finished) return false;
     finished = true;
     if (timer !== null) clearTimeout(timer);
-    onEnd();
+    options.onEnd();
+    req.onBodyEnd?.(outcome, err);
     return true;
+  };
+
+  /** Ends the body after a failure: with the caller's trailer when it has one, else as an error. */
+  const failWith = (c: ReadableStreamDefaultController<Uint8Array>, err: UpstreamError) => {
+    const trailer = err.kind === "aborted" ? null : req.failureTrailer?.(err, options.contentType, lastByte);
+    if (!finish(err.kind === "aborted" ? "cancelled" : "failed", err)) return;
+    if (trailer) {
+      c.enqueue(trailer);
+      c.close();
+    } else {
+      c.error(err);
+    }
   };
 
   const onTimeout = () => {
     if (!waiting || finished) return;
-    finish();
     const err = new UpstreamError("read_timeout", `no body bytes for ${readTimeoutMs} ms`, false);
-    controller?.error(err);
+    if (controller) failWith(controller, err);
     // Aborting fetch's signal destroys the socket; cancel alone might let it drain.
     local.abort(err);
     reader.cancel(err).catch(() => {});
@@ -193,31 +240,43 @@ function wrapBody(
       },
       async pull(c) {
         waiting = true;
-        if (timer === null) timer = setTimeout(onTimeout, readTimeoutMs);
-        else timer.refresh();
+        if (readTimeoutMs > 0) {
+          if (timer === null) timer = setTimeout(onTimeout, readTimeoutMs);
+          else timer.refresh();
+        }
         let result: Awaited<ReturnType<typeof reader.read>>;
         try {
           result = await reader.read();
         } catch (err) {
           waiting = false;
-          if (finish()) c.error(toUpstreamError(err, false, signal));
+          const failure = options.deadlineHit()
+            ? new UpstreamError(
+                "response_timeout",
+                `response took longer than ${req.deadlineMs} ms`,
+                false,
+                err,
+              )
+            : toUpstreamError(err, false, signal);
+          failWith(c, failure);
           return;
         }
         waiting = false;
         if (finished) return;
         if (result.done) {
-          finish();
+          finish("complete");
           c.close();
         } else {
-          c.enqueue(result.value);
+          const chunk = result.value;
+          if (chunk.byteLength > 0) lastByte = chunk[chunk.byteLength - 1];
+          c.enqueue(chunk);
         }
       },
       cancel(reason) {
-        finish();
+        finish("cancelled");
         local.abort(reason);
         return reader.cancel(reason).catch(() => {});
       },
     },
-    { highWaterMark: bufferBytes, size: (chunk) => chunk?.byteLength ?? 0 },
+    { highWaterMark: options.bufferBytes, size: (chunk) => chunk?.byteLength ?? 0 },
   );
 }

@@ -96,6 +96,9 @@ interface Exchange {
   active: boolean;
   headTimer: Timer | null;
   readTimer: Timer | null;
+  deadlineTimer: Timer | null;
+  /** Last body byte handed to the consumer (for the caller's failure trailer). */
+  lastByte: number | undefined;
   lastRead: number;
   head: ResponseHead | null;
   /** The whole Content-Length body came with the head: the next BODY event becomes a plain Response. */
@@ -390,6 +393,10 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       clearTimeout(ex.readTimer);
       ex.readTimer = null;
     }
+    if (ex.deadlineTimer !== null) {
+      clearTimeout(ex.deadlineTimer);
+      ex.deadlineTimer = null;
+    }
     if (ex.onAbort !== null) {
       ex.req.signal?.removeEventListener("abort", ex.onAbort);
       ex.onAbort = null;
@@ -406,8 +413,41 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       }
     }
     finishExchange(ex);
-    if (ex.sink !== null) ex.sink.fail(err);
-    else ex.reject(err);
+    const sink = ex.sink;
+    if (sink === null) {
+      ex.reject(err);
+      return;
+    }
+    if (err.kind === "aborted") {
+      sink.fail(err);
+      ex.req.onBodyEnd?.("cancelled", err);
+      return;
+    }
+    // The caller may close the body with its protocol's error event instead of a broken transfer.
+    const contentType = ex.head?.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? null;
+    const trailer = ex.req.failureTrailer?.(err, contentType, ex.lastByte);
+    if (trailer) {
+      sink.write(trailer);
+      sink.flush();
+      sink.end();
+    } else {
+      sink.fail(err);
+    }
+    ex.req.onBodyEnd?.("failed", err);
+  }
+
+  function onDeadline(ex: Exchange): void {
+    ex.deadlineTimer = null;
+    if (ex.phase === X_DONE) return;
+    const conn = ex.conn;
+    const phase = ex.phase;
+    if (phase === X_CONNECTING && conn !== null) conn.ex = null;
+    const ms = ex.req.deadlineMs;
+    failExchange(
+      ex,
+      new UpstreamError("response_timeout", `response took longer than ${ms} ms`, !ex.gotByte),
+    );
+    if ((phase === X_WAITING || phase === X_BODY) && conn !== null) destroyConn(conn, false);
   }
 
   function onAbortSignal(ex: Exchange): void {
@@ -483,6 +523,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
         if (ex.phase === X_DONE) return;
         finishExchange(ex);
         destroyConn(conn, false);
+        ex.req.onBodyEnd?.("cancelled");
       },
     });
     const res = new Response(sink.stream, responseInit(head));
@@ -500,6 +541,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     const keepAlive = ex.head!.keepAlive;
     finishExchange(ex);
     sink?.end();
+    ex.req.onBodyEnd?.("complete");
     conn.served++;
     // Bytes after the response (we never pipeline), an unfinished request write, or Connection: close
     // from either side all make the socket unfit for the next request.
@@ -544,7 +586,9 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
             // Bun hands every data callback a fresh buffer (measured), so a view is safe to keep.
             ex.resolve(new Response(p.chunk, responseInit(ex.head!)));
           } else {
-            ex.sink!.write(p.chunk!);
+            const chunk = p.chunk!;
+            if (chunk.byteLength > 0) ex.lastByte = chunk[chunk.byteLength - 1];
+            ex.sink!.write(chunk);
             if (conn.ex !== ex) return; // the consumer went away during the write
           }
           continue;
@@ -725,6 +769,8 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
           active: false,
           headTimer: null,
           readTimer: null,
+          deadlineTimer: null,
+          lastByte: undefined,
           lastRead: 0,
           head: null,
           fastPath: false,
@@ -734,6 +780,9 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
         if (signal !== undefined) {
           ex.onAbort = () => onAbortSignal(ex);
           signal.addEventListener("abort", ex.onAbort, { once: true });
+        }
+        if (req.deadlineMs !== undefined && req.deadlineMs > 0) {
+          ex.deadlineTimer = setTimeout(onDeadline, req.deadlineMs, ex);
         }
         acquire(pool, ex);
       });

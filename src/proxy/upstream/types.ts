@@ -11,7 +11,22 @@ export interface UpstreamRequest {
   body: Uint8Array | null;
   /** Client went away or a deadline passed: abort at once and destroy the upstream socket. */
   signal?: AbortSignal;
+  /** Whole-exchange deadline in ms from the call, body included (0/absent: none). Cut by it, the request
+   * fails (or the body ends) with kind "response_timeout". A timer, not an AbortSignal per request. */
+  deadlineMs?: number;
+  /** Told once when a delivered response ends: its body complete, failed, or cancelled by the consumer.
+   * Lets the caller observe a stream (in-flight counts, logs) without wrapping it in another stream. */
+  onBodyEnd?: (outcome: BodyOutcome, error?: UpstreamError) => void;
+  /** For a body that fails mid-way: bytes to append before ending it cleanly (a protocol error event),
+   * or null to error the stream. `lastByte` is the last body byte delivered, if any. */
+  failureTrailer?: (
+    error: UpstreamError,
+    contentType: string | null,
+    lastByte: number | undefined,
+  ) => Uint8Array | null;
 }
+
+export type BodyOutcome = "complete" | "failed" | "cancelled";
 
 export interface UpstreamClientStats {
   /** Upstream sockets open or connecting (always 0 for sherpa: fetch hides its pool). */
@@ -33,7 +48,14 @@ export interface UpstreamClient {
 }
 
 export type UpstreamErrorKind =
-  "connect" | "reset" | "header_timeout" | "read_timeout" | "protocol" | "aborted" | "tls";
+  | "connect"
+  | "reset"
+  | "header_timeout"
+  | "read_timeout"
+  | "response_timeout"
+  | "protocol"
+  | "aborted"
+  | "tls";
 
 /**
  * Every failure of an upstream exchange. `beforeResponse` is true when no response byte had arrived: only

@@ -383,6 +383,65 @@ describe.each(engines)("%s client conformance", (name, make) => {
     expect(sha256(bytes)).toBe(sha256(BIG_DOWNLOAD));
   });
 
+  test("onBodyEnd: told once per delivered answer, complete, failed or cancelled", async () => {
+    const outcomes: string[] = [];
+    const note = (label: string) => (outcome: string, error?: UpstreamError) =>
+      outcomes.push(`${label}:${outcome}${error ? `:${error.kind}` : ""}`);
+    await (await client.request(req("/sse?n=3&delay=1", { onBodyEnd: note("sse") }))).text();
+    await (await client.request(req("/echo", { onBodyEnd: note("echo") }))).text();
+    await client.request(req("/no-content", { onBodyEnd: note("204") }));
+    const died = await client.request(req("/die", { onBodyEnd: note("die") }));
+    await settle(died.text());
+    const held = await client.request(req("/hang-body", { onBodyEnd: note("cancel") }));
+    const reader = held.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    await waitFor(() => outcomes.length === 5, 2000, "five outcomes");
+    expect(outcomes.sort()).toEqual([
+      "204:complete",
+      "cancel:cancelled",
+      "die:failed:reset",
+      "echo:complete",
+      "sse:complete",
+    ]);
+  });
+
+  test("failureTrailer: a body cut mid-way ends with the caller's bytes instead of an error", async () => {
+    const seen: { kind: string; contentType: string | null; lastByte: number | undefined }[] = [];
+    const res = await client.request(
+      req("/die", {
+        failureTrailer: (error, contentType, lastByte) => {
+          seen.push({ kind: error.kind, contentType, lastByte });
+          return encoder.encode("\n[cut]");
+        },
+      }),
+    );
+    expect(await within(res.text(), 3000, "body")).toBe("partial answer\n[cut]");
+    expect(seen).toEqual([{ kind: "reset", contentType: null, lastByte: 0x72 }]);
+  });
+
+  test("deadlineMs: before the headers the request fails with kind response_timeout", async () => {
+    const tag = newTag("deadline-head");
+    const started = performance.now();
+    const error = await expectUpstreamError(client.request(req(`/hang?tag=${tag}`, { deadlineMs: 150 })));
+    expect(error.kind).toBe("response_timeout");
+    expect(performance.now() - started).toBeLessThan(1500);
+    await waitFor(() => aborted.has(tag), 2000, "upstream sees the deadline");
+  });
+
+  test("deadlineMs: mid-body the stream ends with the trailer (or errors without one)", async () => {
+    const withTrailer = await client.request(
+      req("/stall", {
+        deadlineMs: 200,
+        failureTrailer: (error) => encoder.encode(`[${error.kind}]`),
+      }),
+    );
+    expect(await within(withTrailer.text(), 3000, "body")).toBe("one[response_timeout]");
+    const bare = await client.request(req("/stall", { deadlineMs: 200 }));
+    const { error } = await settle(within(bare.text(), 3000, "body"));
+    expect((error as UpstreamError).kind).toBe("response_timeout");
+  });
+
   test("stats settle back to nothing in flight", async () => {
     await waitFor(() => client.stats().inFlight === 0 && client.stats().queued === 0, 2000, "idle client");
     const stats = client.stats();
