@@ -19,6 +19,8 @@ const { values: flags } = parseArgs({
     quick: { type: "boolean" },
     engines: { type: "string" },
     skip: { type: "string", multiple: true },
+    /** Measure a compiled binary (bun build.ts --host) instead of `bun src/main.ts`. */
+    binary: { type: "string" },
   },
 });
 const quick = flags.quick ?? false;
@@ -75,7 +77,8 @@ async function startOlla(engine: string) {
       `${endpoint("stream", upstream.stream, "vllm")}${endpoint("slow", upstream.slow, "sglang")}` +
       `${endpoint("embed", upstream.embed, "llamacpp")}`,
   );
-  const proc = Bun.spawn([process.execPath, join(root, "src/main.ts"), "-c", config], {
+  const command = flags.binary ? [flags.binary] : [process.execPath, join(root, "src/main.ts")];
+  const proc = Bun.spawn([...command, "-c", config], {
     stdout: "pipe",
     env: { ...process.env, OLLA_LOGGING_LEVEL: "info" },
   });
@@ -298,7 +301,7 @@ const table = (rows: Row[]) => {
 const lines = [
   "# Benchmark results",
   "",
-  `Run ${new Date().toISOString()} on commit ${commit} (olla ${packageJson.version}, Bun ${process.versions.bun}, ${process.platform}/${process.arch}, ${navigator.hardwareConcurrency} cores)${quick ? ", --quick" : ""}.`,
+  `Run ${new Date().toISOString()} on commit ${commit}${flags.binary ? ` (compiled binary ${flags.binary})` : " (bun src/main.ts)"} (olla ${packageJson.version}, Bun ${process.versions.bun}, ${process.platform}/${process.arch}, ${navigator.hardwareConcurrency} cores)${quick ? ", --quick" : ""}.`,
   "Direct and through-olla runs alternate in one sitting against the same fake upstream (bench/upstream.ts, its own process);",
   `wrk ${WRK_SECONDS}s runs × ${REPEATS}, medians. Ratios and added latency only: absolute figures on a shared 2-core machine are noise.`,
   "Load generator: wrk (C, one thread) for throughput; Bun clients for stream timing and raw-socket streams.",
