@@ -9,10 +9,18 @@ import type { Logger } from "../log/index.ts";
 import type { PlatformProfile } from "../profiles/index.ts";
 import type { Balancer } from "../routing/index.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
-import { BodyTooLargeError, inspectBody, readBody } from "./inspect.ts";
+import {
+  type BodyFacts,
+  BodyTooLargeError,
+  bodyPrefix,
+  inspectBody,
+  readBody,
+  STREAM_BODY_MIN,
+  streamRequestBody,
+} from "./inspect.ts";
 import { errorTrailer, streamFormat } from "./stream.ts";
 import { cleanPath, upstreamUrl } from "./target.ts";
-import { type UpstreamClient, UpstreamError } from "./upstream/index.ts";
+import { type StreamingBody, type UpstreamClient, UpstreamError } from "./upstream/index.ts";
 
 export interface ProxyDeps {
   endpoints: readonly Endpoint[];
@@ -38,6 +46,9 @@ const ANY: Scope = { label: "any", accepts: () => true };
 
 /** Answers small, complete, non-streamed bodies from memory (no stream plumbing per request). */
 const BUFFER_LIMIT = 256 * 1024;
+
+/** Where `model` is looked for in a streamed body; it is nearly always the first key. */
+const INSPECT_PREFIX = 64 * 1024;
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
@@ -77,9 +88,24 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
   const family: ApiFamily = apiFamily(context.url.pathname);
   const { scope, path } = resolveRoute(context.url.pathname, deps.profiles);
 
-  let body: Uint8Array | null;
+  let body: Uint8Array | StreamingBody | null;
+  let facts: BodyFacts;
+  const contentType = request.headers.get("content-type");
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   try {
-    body = await readBody(request, deps.maxBodySize);
+    if (
+      request.body &&
+      declared >= STREAM_BODY_MIN &&
+      (deps.maxBodySize === 0 || declared <= deps.maxBodySize)
+    ) {
+      // Large: the endpoint gets it while it arrives; `model` is read from the first bytes.
+      const streaming = streamRequestBody(request, declared);
+      facts = inspectBody(await bodyPrefix(streaming, INSPECT_PREFIX), contentType);
+      body = streaming;
+    } else {
+      body = await readBody(request, deps.maxBodySize);
+      facts = inspectBody(body, contentType);
+    }
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       return errorResponse(family, 413, `request body exceeds the ${deps.maxBodySize} byte limit`, {
@@ -88,7 +114,6 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
     }
     return errorResponse(family, 400, "could not read the request body", { code: "bad_request" });
   }
-  const facts = inspectBody(body, request.headers.get("content-type"));
   if (facts.modelNotString) {
     return errorResponse(family, 400, '"model" must be a string', { code: "invalid_model" });
   }

@@ -1,5 +1,8 @@
 // Reads a request body once (within the size limit, before any upstream sees a byte) and finds the
 // top-level `model` and `stream` without parsing the whole JSON: a 10 MB prompt costs a few memchr's.
+// Large bodies with a Content-Length are streamed on to the endpoint as they arrive (kept for replay).
+
+import type { StreamingBody } from "./upstream/index.ts";
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -127,4 +130,75 @@ export function inspectBody(body: Uint8Array | null, contentType: string | null)
   if (!body || body.byteLength === 0) return {};
   const looksJson = contentType ? contentType.includes("json") : body[0] === 0x7b;
   return looksJson ? inspectJson(body) : {};
+}
+
+/** Bodies at least this large (with a Content-Length) go on to the endpoint while still arriving. */
+export const STREAM_BODY_MIN = 1024 * 1024;
+
+/** Reads the client's body in the background into a StreamingBody; every chunk is kept for replay. */
+export function streamRequestBody(request: Request, length: number): StreamingBody {
+  const chunks: Uint8Array[] = [];
+  const listeners = new Set<() => void>();
+  let received = 0;
+  let complete = length === 0;
+  let error: Error | undefined;
+  const notify = () => {
+    for (const listener of [...listeners]) listener();
+  };
+  const body: StreamingBody = {
+    length,
+    chunks,
+    get complete() {
+      return complete;
+    },
+    get error() {
+      return error;
+    },
+    watch(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  void (async () => {
+    try {
+      for await (const chunk of request.body as ReadableStream<Uint8Array>) {
+        chunks.push(chunk);
+        received += chunk.byteLength;
+        notify();
+      }
+      if (received !== length) throw new Error(`body ended after ${received} of ${length} bytes`);
+      complete = true;
+    } catch (cause) {
+      error = cause instanceof Error ? cause : new Error(String(cause));
+    }
+    notify();
+  })();
+  return body;
+}
+
+/** The first `bytes` of a streaming body (fewer if it is shorter), once they have arrived. */
+export function bodyPrefix(body: StreamingBody, bytes: number): Promise<Uint8Array> {
+  const have = () => body.chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (body.error) {
+        unwatch();
+        reject(body.error);
+        return;
+      }
+      if (!body.complete && have() < bytes) return;
+      unwatch();
+      const prefix = new Uint8Array(Math.min(bytes, have()));
+      let offset = 0;
+      for (const chunk of body.chunks) {
+        if (offset >= prefix.byteLength) break;
+        const part = chunk.subarray(0, prefix.byteLength - offset);
+        prefix.set(part, offset);
+        offset += part.byteLength;
+      }
+      resolve(prefix);
+    };
+    const unwatch = body.watch(check);
+    check();
+  });
 }

@@ -416,6 +416,35 @@ describe.each(["olla", "sherpa"])("compressed answers (engine %s)", (engine) => 
   });
 });
 
+describe.each(["olla", "sherpa"])("large request bodies (engine %s)", (engine) => {
+  test("a 3 MB body streams through intact, and is replayed whole on failover", async () => {
+    const down = await startFakeUpstream({ kind: "ollama" });
+    const up = await startFakeUpstream({ kind: "ollama" });
+    const olla = await startTestOlla(
+      `proxy:\n  engine: ${engine}\n${endpointsYaml([
+        { name: "down", url: down.url, type: "ollama", priority: 100 },
+        { name: "up", url: up.url, type: "ollama", priority: 50 },
+      ])}`,
+    );
+    try {
+      await down.stop();
+      const prompt = "lorem ipsum ".repeat(256 * 1024);
+      const body = JSON.stringify({ model: "llama3.2:latest", prompt, stream: false });
+      const response = await fetch(`${olla.url}/olla/api/generate`, { method: "POST", body });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-olla-endpoint")).toBe("up");
+      expect(response.headers.get("x-olla-model")).toBe("llama3.2:latest");
+      const seen = up.requests.find((request) => request.path === "/api/generate")!;
+      expect(seen.body.length).toBe(body.length);
+      expect(seen.body === body).toBe(true);
+      expect(seen.headers["content-length"]).toBe(String(body.length));
+    } finally {
+      await olla.stop();
+      await up.stop();
+    }
+  });
+});
+
 describe("circuit breaker", () => {
   test("an endpoint that passes probes but fails requests is kept out after the threshold", async () => {
     const flaky = await startFakeUpstream({ kind: "ollama", dieMidStream: 0 });

@@ -11,7 +11,9 @@
 
 import {
   type BodyOutcome,
+  isStreamingBody,
   resolveUpstreamOptions,
+  type StreamingBody,
   type UpstreamClient,
   type UpstreamClientOptions,
   UpstreamError,
@@ -57,6 +59,38 @@ export function toUpstreamError(err: unknown, beforeResponse: boolean, signal?: 
   return new UpstreamError(kind, `upstream request failed ${where}: ${detail}`, beforeResponse, err);
 }
 
+/** A request body still arriving, as the stream fetch sends: each chunk as it lands. */
+function streamOf(body: StreamingBody): ReadableStream<Uint8Array> {
+  let sent = 0;
+  let closed = false;
+  let unwatch: (() => void) | undefined;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const take = () => {
+        if (closed) return;
+        if (body.error !== undefined) {
+          closed = true;
+          unwatch?.();
+          controller.error(body.error);
+          return;
+        }
+        while (sent < body.chunks.length) controller.enqueue(body.chunks[sent++]!);
+        if (body.complete) {
+          closed = true;
+          unwatch?.();
+          controller.close();
+        }
+      };
+      unwatch = body.watch(take);
+      take();
+    },
+    cancel() {
+      closed = true;
+      unwatch?.();
+    },
+  });
+}
+
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 export function createFetchClient(options: Partial<UpstreamClientOptions> = {}): UpstreamClient {
@@ -100,10 +134,15 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
     inFlight++;
     let res: Response;
     try {
+      const body = req.body;
+      const streamed = isStreamingBody(body);
+      if (streamed) req.headers.set("content-length", String(body.length));
       res = await fetch(req.url, {
         method: req.method,
         headers: req.headers,
-        body: req.body,
+        body: streamed ? streamOf(body) : body,
+        // A body still arriving streams through (fetch wants duplex for that).
+        ...(streamed ? { duplex: "half" } : {}),
         signal: combined,
         decompress: false,
         proxy: false,

@@ -1,7 +1,7 @@
 // Encodes an UpstreamRequest as HTTP/1.1 wire bytes for the pooled client: request line, Host, the
 // caller's headers, Content-Length framing and the body, as one buffer when small (one write syscall).
 
-import type { UpstreamRequest } from "./types.ts";
+import { isStreamingBody, type UpstreamRequest } from "./types.ts";
 
 /** Framing and connection headers the client owns; copies from the caller are dropped. */
 const MANAGED = new Set(["host", "content-length", "transfer-encoding", "connection", "keep-alive"]);
@@ -36,6 +36,11 @@ export function encodeRequest(req: UpstreamRequest): EncodedRequest {
     head += `authorization: Basic ${Buffer.from(credentials).toString("base64")}\r\n`;
   }
   const body = req.body;
+  if (isStreamingBody(body)) {
+    // The body follows as it arrives (the writer appends it); only the head is encoded here.
+    head += `content-length: ${body.length}\r\n${closeAfter ? "connection: close\r\n" : ""}\r\n`;
+    return { chunks: [Buffer.from(head, "latin1")], closeAfter };
+  }
   if (body !== null) head += `content-length: ${body.byteLength}\r\n`;
   else if (BODY_METHODS.has(req.method.toUpperCase())) head += "content-length: 0\r\n";
   if (closeAfter) head += "connection: close\r\n";

@@ -26,7 +26,9 @@ import {
   resetResponseParser,
 } from "./http1-response-parser.ts";
 import {
+  isStreamingBody,
   resolveUpstreamOptions,
+  type StreamingBody,
   type UpstreamClient,
   type UpstreamClientOptions,
   UpstreamError,
@@ -75,6 +77,8 @@ interface Conn {
   counted: boolean;
   timer: Timer | null;
   writeChunks: Uint8Array[] | null;
+  /** A streaming request body is still arriving: more chunks will be appended to writeChunks. */
+  bodyPending: boolean;
   writeIndex: number;
   writeOffset: number;
   paused: boolean;
@@ -105,6 +109,8 @@ interface Exchange {
   fastPath: boolean;
   sink: BodySink | null;
   onAbort: (() => void) | null;
+  /** Stops following a streaming request body. */
+  unwatchBody: (() => void) | null;
 }
 
 const noop = () => {};
@@ -164,6 +170,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       conn.timer = null;
     }
     conn.writeChunks = null;
+    conn.bodyPending = false;
     if (conn.counted) {
       conn.counted = false;
       conn.pool.total--;
@@ -280,6 +287,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       counted: true,
       timer: null,
       writeChunks: null,
+      bodyPending: false,
       writeIndex: 0,
       writeOffset: 0,
       paused: false,
@@ -352,10 +360,39 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     if (opts.responseHeaderTimeoutMs > 0) {
       ex.headTimer = setTimeout(onHeaderTimeout, opts.responseHeaderTimeoutMs, ex);
     }
-    conn.writeChunks = ex.encoded.chunks;
+    conn.writeChunks = [...ex.encoded.chunks];
     conn.writeIndex = 0;
     conn.writeOffset = 0;
+    const body = ex.req.body;
+    if (isStreamingBody(body)) followBody(conn, ex, body);
     flushWrites(conn);
+  }
+
+  /** Sends a request body that is still arriving: what is here now, then each chunk as it lands. */
+  function followBody(conn: Conn, ex: Exchange, body: StreamingBody): void {
+    ex.unwatchBody?.();
+    let sent = 0;
+    const take = () => {
+      if (conn.ex !== ex || conn.writeChunks === null) return;
+      while (sent < body.chunks.length) conn.writeChunks.push(body.chunks[sent++]!);
+      conn.bodyPending = !body.complete;
+    };
+    take();
+    if (!conn.bodyPending) return;
+    ex.unwatchBody = body.watch(() => {
+      if (body.error !== undefined) {
+        const err = new UpstreamError(
+          "aborted",
+          `the client's upload failed: ${body.error.message}`,
+          !ex.gotByte,
+        );
+        failExchange(ex, err);
+        if (conn.ex === null || conn.ex === ex) destroyConn(conn, false);
+        return;
+      }
+      take();
+      flushWrites(conn);
+    });
   }
 
   /** Write what the socket takes now; the rest goes out from the drain handler (backpressure). */
@@ -375,7 +412,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       conn.writeIndex++;
       conn.writeOffset = 0;
     }
-    conn.writeChunks = null;
+    if (!conn.bodyPending) conn.writeChunks = null;
   }
 
   function finishExchange(ex: Exchange): void {
@@ -400,6 +437,10 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     if (ex.onAbort !== null) {
       ex.req.signal?.removeEventListener("abort", ex.onAbort);
       ex.onAbort = null;
+    }
+    if (ex.unwatchBody !== null) {
+      ex.unwatchBody();
+      ex.unwatchBody = null;
     }
   }
 
@@ -776,6 +817,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
           fastPath: false,
           sink: null,
           onAbort: null,
+          unwatchBody: null,
         };
         if (signal !== undefined) {
           ex.onAbort = () => onAbortSignal(ex);

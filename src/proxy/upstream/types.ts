@@ -7,8 +7,8 @@ export interface UpstreamRequest {
   method: string;
   /** Already filtered by the caller (no hop-by-hop, no host); the client sets Host and framing itself. */
   headers: Headers;
-  /** Fully read by the caller, because it is replayed on failover. */
-  body: Uint8Array | null;
+  /** The whole body, or a body still arriving (forwarded as it comes, kept whole for a replay). */
+  body: Uint8Array | StreamingBody | null;
   /** Client went away or a deadline passed: abort at once and destroy the upstream socket. */
   signal?: AbortSignal;
   /** Whole-exchange deadline in ms from the call, body included (0/absent: none). Cut by it, the request
@@ -27,6 +27,25 @@ export interface UpstreamRequest {
 }
 
 export type BodyOutcome = "complete" | "failed" | "cancelled";
+
+/** A request body still arriving from the client. Every chunk stays in `chunks`, so a failover can
+ * replay it; an upstream gets the bytes as they come instead of after the last one. */
+export interface StreamingBody {
+  /** Total size in bytes (the client's Content-Length). */
+  readonly length: number;
+  /** Chunks received so far, in order. */
+  readonly chunks: readonly Uint8Array[];
+  /** Every byte has arrived. */
+  readonly complete: boolean;
+  /** The client's upload failed or ended short. */
+  readonly error: Error | undefined;
+  /** Calls `listener` after each new chunk, on completion and on error; returns the unsubscribe. */
+  watch(listener: () => void): () => void;
+}
+
+export function isStreamingBody(body: UpstreamRequest["body"]): body is StreamingBody {
+  return body !== null && !(body instanceof Uint8Array);
+}
 
 export interface UpstreamClientStats {
   /** Upstream sockets open or connecting (always 0 for sherpa: fetch hides its pool). */

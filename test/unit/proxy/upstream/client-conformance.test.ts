@@ -3,6 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createFetchClient } from "../../../../src/proxy/upstream/fetch-client.ts";
+import { streamRequestBody } from "../../../../src/proxy/inspect.ts";
 import { createPooledClient } from "../../../../src/proxy/upstream/pooled-client.ts";
 import {
   type UpstreamClient,
@@ -38,6 +39,8 @@ interface Echo {
 
 /** Server-side observations, keyed by the `tag` query parameter each test sets. */
 const started = new Set<string>();
+/** Bytes of a streamed upload the server has read so far, by tag. */
+const uploadProgress = new Map<string, number>();
 const aborted = new Map<string, number>();
 
 function noteAbort(tag: string) {
@@ -138,6 +141,20 @@ async function handle(req: Request): Promise<Response> {
         },
       });
       return new Response(stream);
+    }
+    case "/upload": {
+      // Notes each piece as it arrives, so a test can tell a streamed upload from a buffered one.
+      const parts: Uint8Array[] = [];
+      for await (const part of req.body!) {
+        parts.push(part);
+        uploadProgress.set(tag, (uploadProgress.get(tag) ?? 0) + part.byteLength);
+      }
+      const all = new Uint8Array(await new Blob(parts).arrayBuffer());
+      return Response.json({
+        length: all.byteLength,
+        sha: sha256(all),
+        cl: req.headers.get("content-length"),
+      });
     }
     case "/no-content":
       return new Response(null, { status: 204, headers: { "x-after": "204" } });
@@ -440,6 +457,50 @@ describe.each(engines)("%s client conformance", (name, make) => {
     const bare = await client.request(req("/stall", { deadlineMs: 200 }));
     const { error } = await settle(within(bare.text(), 3000, "body"));
     expect((error as UpstreamError).kind).toBe("response_timeout");
+  });
+
+  test("a streaming body goes out as it arrives, intact, with its Content-Length", async () => {
+    const tag = newTag("upload");
+    const first = pattern(256 * 1024, 7);
+    const rest = pattern(768 * 1024, 9);
+    let feed!: ReadableStreamDefaultController<Uint8Array>;
+    const source = new ReadableStream<Uint8Array>({ start: (controller) => void (feed = controller) });
+    const incoming = new Request("http://client.test/", {
+      method: "POST",
+      body: source,
+      duplex: "half",
+    } as RequestInit);
+    const body = streamRequestBody(incoming, first.byteLength + rest.byteLength);
+    const pending = client.request(req(`/upload?tag=${tag}`, { method: "POST", body }));
+    feed.enqueue(first);
+    // The upstream must see the first part before the rest even exists: nothing waits for the whole.
+    await waitFor(() => (uploadProgress.get(tag) ?? 0) >= first.byteLength, 3000, "first part upstream");
+    feed.enqueue(rest);
+    feed.close();
+    const seen = (await (await within(pending, 5000, "upload")).json()) as {
+      length: number;
+      sha: string;
+      cl: string;
+    };
+    const whole = new Uint8Array([...first, ...rest]);
+    expect(seen).toEqual({ length: whole.byteLength, sha: sha256(whole), cl: String(whole.byteLength) });
+  });
+
+  test("a streaming body whose client goes away fails the request instead of hanging", async () => {
+    let feed!: ReadableStreamDefaultController<Uint8Array>;
+    const source = new ReadableStream<Uint8Array>({ start: (controller) => void (feed = controller) });
+    const incoming = new Request("http://client.test/", {
+      method: "POST",
+      body: source,
+      duplex: "half",
+    } as RequestInit);
+    const body = streamRequestBody(incoming, 100_000);
+    const pending = client.request(req(`/upload?tag=${newTag("cut-upload")}`, { method: "POST", body }));
+    feed.enqueue(new Uint8Array(1000));
+    await Bun.sleep(50);
+    feed.error(new Error("client went away"));
+    const { error } = await settle(within(pending, 3000, "failed upload"));
+    expect(error).toBeInstanceOf(Error);
   });
 
   test("stats settle back to nothing in flight", async () => {
