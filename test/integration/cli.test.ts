@@ -17,6 +17,16 @@ afterAll(() => {
   rmSync(empty, { recursive: true, force: true });
 });
 
+/** A serving olla whose stdout is not read (for logs that go elsewhere). */
+function startTestProcess(env: Record<string, string>) {
+  return Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts")], {
+    cwd: empty,
+    env: { ...process.env, OLLA_SERVER_PORT: "0", OLLA_SERVER_HOST: "127.0.0.1", ...env },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+}
+
 function file(name: string, text: string): string {
   const path = join(empty, name);
   writeFileSync(path, text);
@@ -174,6 +184,21 @@ describe("olla serve", () => {
     const warning = olla.lines.map((line) => JSON.parse(line)).find((record) => record.level === "warn");
     expect(warning.msg).toContain("logging.levle");
     olla.kill();
+  });
+
+  test("logging.output: file writes the log to logging.file (folders created)", async () => {
+    const logFile = join(empty, "logs", "nested", "olla.log");
+    const olla = await startTestProcess({ OLLA_LOGGING_OUTPUT: "file", OLLA_LOGGING_FILE: logFile });
+    try {
+      for (let i = 0; i < 100 && !(await Bun.file(logFile).exists()); i++) await Bun.sleep(20);
+      for (let i = 0; i < 100 && !(await Bun.file(logFile).text()).includes("olla started"); i++)
+        await Bun.sleep(20);
+      const lines = (await Bun.file(logFile).text()).trim().split("\n");
+      expect(lines.some((line) => JSON.parse(line).msg === "olla started")).toBe(true);
+    } finally {
+      olla.kill("SIGTERM");
+      await olla.exited;
+    }
   });
 
   test("pretty and text formats start too", async () => {
