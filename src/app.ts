@@ -24,7 +24,7 @@ import {
   systemRoutes,
 } from "./http/index.ts";
 import type { Logger } from "./log/index.ts";
-import { AUTO_PROFILE, PROFILES } from "./profiles/index.ts";
+import { AUTO_PROFILE, type PlatformProfile, PROFILES } from "./profiles/index.ts";
 import { createUpstreamClient } from "./proxy/engine.ts";
 import { proxyRoutes } from "./proxy/handler.ts";
 import { createBalancer } from "./routing/index.ts";
@@ -54,14 +54,18 @@ export const CAPABILITIES = [
   "cors",
 ] as const;
 
-export async function startApp(config: Config, logger: Logger): Promise<App> {
+export async function startApp(
+  config: Config,
+  logger: Logger,
+  profiles: readonly PlatformProfile[] = PROFILES,
+): Promise<App> {
   const breaker = {
     failureThreshold: config.proxy.circuit_breaker.failure_threshold,
     openMs: config.proxy.circuit_breaker.open_duration,
   };
   const endpoints = config.discovery.static.endpoints
     .filter((entry) => entry.enabled)
-    .map((entry) => createEndpoint(entry, breaker));
+    .map((entry) => createEndpoint(entry, breaker, undefined, profiles));
   // type: auto endpoints are probed for their platform until one answers; then they probe as that type.
   const undetected = new Set<Endpoint>();
   const probe = async (endpoint: Endpoint): Promise<ProbeResult> => {
@@ -69,6 +73,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       const found = await detectPlatform(endpoint.url, {
         headers: endpoint.headers,
         timeoutMs: endpoint.checkTimeoutMs,
+        profiles,
       });
       if (!found) {
         if (!undetected.has(endpoint)) {
@@ -119,12 +124,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const router = createRouter([
     ...systemRoutes({
       capabilities: CAPABILITIES,
-      supportedBackends: PROFILES.map((profile) => profile.name),
+      supportedBackends: profiles.map((profile) => profile.name),
     }),
     ...internalRoutes(snapshots),
     ...proxyRoutes({
       endpoints,
-      profiles: PROFILES,
+      profiles,
       balancer: createBalancer(config.proxy.load_balancer),
       client,
       reportFailure: (endpoint, reason) => health.reportFailure(endpoint, reason),

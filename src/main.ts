@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // Entry point: argv → command, exit codes and signals. The only place that calls process.exit.
 
+import { dirname, join, resolve } from "node:path";
 import { startApp } from "./app.ts";
 import { parseCommand, USAGE, UsageError } from "./cli.ts";
 import {
@@ -9,6 +10,7 @@ import {
   type ConfigProblem,
   formatProblem,
   inspectConfig,
+  type KnownTypes,
   type LoadOptions,
   loadConfig,
   renderConfig,
@@ -16,7 +18,7 @@ import {
 } from "./config/index.ts";
 import { ListenError } from "./http/index.ts";
 import { createLogger, type Logger, openSink } from "./log/index.ts";
-import { endpointTypeNames } from "./profiles/index.ts";
+import { endpointTypeNames, loadProfiles, type PlatformProfile } from "./profiles/index.ts";
 import { relaunchEnv } from "./runtime.ts";
 import { BUILD, versionLine } from "./version.ts";
 
@@ -24,8 +26,27 @@ const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_CONFIG = 2;
 
+/** The profiles in force for the last config loaded (built in, plus <config dir>/profiles/*.yaml). */
+let loadedProfiles: readonly PlatformProfile[] = [];
+
+/** Profile files sit beside the config file (config/profiles for config/config.yaml), as in Olla. */
+function profilesFor(config: Config, file: string | undefined): KnownTypes {
+  const dir = file ? join(dirname(resolve(file)), "profiles") : resolve("config/profiles");
+  const { profiles, problems } = loadProfiles({ dir, filter: config.proxy.profile_filter });
+  loadedProfiles = profiles;
+  return {
+    names: endpointTypeNames(profiles),
+    problems: problems.map((problem) => ({
+      level: problem.level,
+      path: "",
+      source: `profile ${problem.file}`,
+      message: problem.message,
+    })),
+  };
+}
+
 function loadOptions(configPath: string | undefined): LoadOptions {
-  return { configPath, defaultsYaml: SHIPPED_CONFIG_YAML, knownTypes: endpointTypeNames() };
+  return { configPath, defaultsYaml: SHIPPED_CONFIG_YAML, knownTypes: profilesFor };
 }
 
 function printProblems(problems: ConfigProblem[]): void {
@@ -92,7 +113,7 @@ async function serve(configPath: string | undefined): Promise<number | "running"
 
   const { logger, close } = createRootLogger(config);
   for (const problem of report.problems) logger.warn(formatProblem(problem));
-  const app = await startApp(config, logger);
+  const app = await startApp(config, logger, loadedProfiles);
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {

@@ -2,7 +2,14 @@
 export { SHIPPED_CONFIG_YAML } from "./defaults.ts";
 export { renderConfig } from "./display.ts";
 export { BOOTSTRAP_ENV, ENV_ALIASES, envNameFor, envNames } from "./env.ts";
-export { type ConfigReport, findConfigFile, inspectConfig, type LoadOptions, loadConfig } from "./load.ts";
+export {
+  type ConfigReport,
+  findConfigFile,
+  inspectConfig,
+  type KnownTypes,
+  type LoadOptions,
+  loadConfig,
+} from "./load.ts";
 export { ConfigError, type ConfigProblem, formatProblem } from "./problems.ts";
 export { type Config, configSchema, type EndpointAuth, type EndpointConfig } from "./schema.ts";
 export { maskSecrets, maskUrl } from "./secrets.ts";

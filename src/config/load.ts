@@ -21,8 +21,14 @@ export interface LoadOptions {
   cwd?: string;
   /** The shipped config.yaml text (embedded in the binary); omitted means schema defaults only. */
   defaultsYaml?: string;
-  /** Endpoint types the profiles know; unknown types are errors. */
-  knownTypes?: readonly string[];
+  /** Endpoint types the profiles know; unknown types are errors. A function gets the merged config
+   * (profiles may depend on it) and may report problems of its own (e.g. a broken profile file). */
+  knownTypes?: readonly string[] | ((config: Config, file: string | undefined) => KnownTypes);
+}
+
+export interface KnownTypes {
+  names: readonly string[];
+  problems: ConfigProblem[];
 }
 
 export interface ConfigReport {
@@ -177,7 +183,15 @@ export function inspectConfig(options: LoadOptions = {}): ConfigReport {
 
   const config = parsed.data;
   problems.push(...notYetActive(origins));
-  problems.push(...checkConfig(config, { knownTypes: options.knownTypes, origin }));
+  let knownTypes: readonly string[] | undefined;
+  if (typeof options.knownTypes === "function") {
+    const resolved = options.knownTypes(config, file);
+    problems.push(...resolved.problems);
+    knownTypes = resolved.names;
+  } else {
+    knownTypes = options.knownTypes;
+  }
+  problems.push(...checkConfig(config, { knownTypes, origin }));
   config.discovery.static.endpoints.forEach((endpoint, index) => {
     const at = `discovery.static.endpoints[${index}]`;
     problems.push(...resolveEndpointSecrets(endpoint, at, env, origin(at)));

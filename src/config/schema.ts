@@ -357,7 +357,6 @@ export const NOT_YET_ACTIVE: Record<string, string> = {
   "server.write_timeout": "not enforced yet; proxy.response_timeout bounds proxied answers",
   "server.request_logging": "the per-request access log is not written yet",
   "server.rate_limits": "rate limiting is not enforced yet",
-  "proxy.profile_filter": "platform profiles are built in; filtering them is not supported yet",
   "discovery.model_discovery":
     "model discovery is not active yet; requests are routed by endpoint, not model",
   model_registry: "the model catalogue and model-aware routing are not active yet",

@@ -1,7 +1,7 @@
 // The real CLI as users run it: exit codes, messages, and the server it starts.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -84,6 +84,39 @@ describe("olla validate", () => {
     expect(stderr).toContain(`error: proxy.engine = "warp" (from ${path}): expected one of olla, sherpa`);
     expect(stderr).toContain('error: logging.level = "loud" (from env OLLA_LOGGING_LEVEL)');
     expect(stderr).toContain("3 error(s)");
+  });
+});
+
+describe("profiles beside the config file", () => {
+  test("a profile in <config dir>/profiles adds an endpoint type; a broken one fails validation by name", async () => {
+    const dir = mkdtempSync(join(empty, "with-profiles-"));
+    mkdirSync(join(dir, "profiles"));
+    writeFileSync(
+      join(dir, "profiles", "koboldcpp.yaml"),
+      "name: koboldcpp\nrouting:\n  prefixes: [kobold]\napi:\n  health_check_path: /api/v1/info/version\n  model_discovery_path: /v1/models\n",
+    );
+    const config = join(dir, "config.yaml");
+    writeFileSync(
+      config,
+      "discovery:\n  static:\n    endpoints:\n      - {url: 'http://127.0.0.1:5001', type: kobold}\n",
+    );
+    const ok = await runOlla(["validate", "-c", config]);
+    expect(ok.stderr).toBe("");
+    expect(ok.code).toBe(0);
+    writeFileSync(join(dir, "profiles", "broken.yaml"), "name: [not, a, name]\n");
+    const bad = await runOlla(["validate", "-c", config]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`profile ${join(dir, "profiles", "broken.yaml")}`);
+  });
+
+  test("proxy.profile_filter removes types: endpoints of a filtered-out type are errors", async () => {
+    const config = file(
+      "filtered.yaml",
+      "proxy:\n  profile_filter:\n    exclude: [vllm]\ndiscovery:\n  static:\n    endpoints:\n      - {url: 'http://127.0.0.1:8000', type: vllm}\n",
+    );
+    const { code, stderr } = await runOlla(["validate", "-c", config]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("unknown endpoint type");
   });
 });
 
