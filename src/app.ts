@@ -27,6 +27,7 @@ import type { Logger } from "./log/index.ts";
 import { AUTO_PROFILE, type PlatformProfile, PROFILES } from "./profiles/index.ts";
 import { createUpstreamClient } from "./proxy/engine.ts";
 import { proxyRoutes } from "./proxy/handler.ts";
+import { createModelDiscovery } from "./models/discovery.ts";
 import { createBalancer } from "./routing/index.ts";
 import { monitorEventLoop, processSnapshot } from "./stats/process.ts";
 import { BUILD } from "./version.ts";
@@ -51,6 +52,7 @@ export const CAPABILITIES = [
   "load_balancing",
   "status_api",
   "endpoint_type_detection",
+  "model_discovery",
   "cors",
 ] as const;
 
@@ -101,8 +103,22 @@ export async function startApp(
     maxConcurrent: healthConfig.max_concurrent,
     breakerThreshold: healthConfig.circuit_breaker.failure_threshold,
     breakerOpenMs: healthConfig.circuit_breaker.open_duration,
+    // A node that comes back may have different models loaded now.
+    onRecovered: (endpoint) => void discovery?.refresh(endpoint),
   });
+  const discoveryConfig = config.discovery.model_discovery;
+  const discovery = discoveryConfig.enabled
+    ? createModelDiscovery({
+        endpoints,
+        intervalMs: discoveryConfig.interval,
+        timeoutMs: discoveryConfig.timeout,
+        workers: discoveryConfig.concurrent_workers,
+        logger: logger.child({ component: "discovery" }),
+        isRoutable,
+      })
+    : undefined;
   await health.start();
+  await discovery?.start();
 
   const client = createUpstreamClient(config.proxy);
   const startedAt = Date.now();
@@ -118,7 +134,17 @@ export async function startApp(
         startedAt,
         now: Date.now(),
       }),
-    endpoints: () => endpointsSnapshot(endpoints, health, Date.now()),
+    endpoints: () =>
+      endpointsSnapshot(endpoints, health, Date.now(), (endpoint) => {
+        if (!discovery) return {};
+        const known = discovery.modelsOf(endpoint);
+        return {
+          model_count: known.models.length,
+          models: known.models.map((model) => model.name),
+          last_model_sync_at: known.updatedAt === undefined ? null : new Date(known.updatedAt).toISOString(),
+          model_discovery_error: known.error ?? null,
+        };
+      }),
     process: () => processSnapshot(lag, { open_requests: server.pending(), upstream_pool: client.stats() }),
   };
   const router = createRouter([
@@ -156,6 +182,7 @@ export async function startApp(
     health,
     async stop() {
       health.stop();
+      discovery?.stop();
       lag.stop();
       const result = await server.stop(serverConfig.shutdown_timeout);
       client.close();

@@ -359,7 +359,7 @@ export const NOT_YET_ACTIVE: Record<string, string> = {
   "server.rate_limits": "rate limiting is not enforced yet",
   "discovery.model_discovery":
     "model discovery is not active yet; requests are routed by endpoint, not model",
-  model_registry: "the model catalogue and model-aware routing are not active yet",
+  model_registry: "model-aware routing is not active yet; requests are routed by endpoint, not model",
   model_aliases: "model aliases are not applied yet",
   translators: "the Anthropic Messages API is not served yet",
   dashboard: "the dashboard is not served yet",

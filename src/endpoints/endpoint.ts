@@ -48,6 +48,8 @@ export interface Endpoint {
   readonly breaker: CircuitBreaker;
   /** Short stable id from the URL (Olla's scheme), for status pages. */
   readonly id: string;
+  /** Globs on model names: which discovered models this endpoint offers. */
+  readonly modelFilter: { readonly include: readonly string[]; readonly exclude: readonly string[] };
   /** Proxied requests that got an answer or failed, since start. */
   traffic: { requests: number; failures: number; responseTimeTotalMs: number };
 }
@@ -134,6 +136,7 @@ export function createEndpoint(
     backoff: 1,
     breaker: createCircuitBreaker({ ...breaker, clock }),
     id: endpointId(url),
+    modelFilter: config.model_filter,
     traffic: { requests: 0, failures: 0, responseTimeTotalMs: 0 },
   };
 }

@@ -116,7 +116,13 @@ export function statusSnapshot(endpoints: readonly Endpoint[], system: SystemInf
   };
 }
 
-export function endpointsSnapshot(endpoints: readonly Endpoint[], health: HealthScheduler, now: number) {
+export function endpointsSnapshot(
+  endpoints: readonly Endpoint[],
+  health: HealthScheduler,
+  now: number,
+  /** More fields per endpoint from other services (e.g. its discovered models). */
+  extra: (endpoint: Endpoint) => Record<string, unknown> = () => ({}),
+) {
   return {
     timestamp: new Date(now).toISOString(),
     total_count: endpoints.length,
@@ -149,6 +155,7 @@ export function endpointsSnapshot(endpoints: readonly Endpoint[], health: Health
         success_rate: successRate(endpoint),
         avg_latency_ms: avgLatency(endpoint),
         issues: issues(endpoint),
+        ...extra(endpoint),
       };
     }),
   };

@@ -98,6 +98,14 @@ describe("/internal/status/endpoints", () => {
       request_count: 3,
     });
     expect(Date.parse(byName["ollama-1"].next_check_at)).toBeGreaterThan(Date.now() - 1000);
+    // Models were discovered before olla started listening.
+    expect(byName["ollama-1"]).toMatchObject({
+      model_count: 2,
+      models: ["llama3.2:latest", "nomic-embed-text:latest"],
+      model_discovery_error: null,
+    });
+    expect(byName["vllm-1"].models).toEqual(["meta-llama/Llama-3.2-3B-Instruct"]);
+    expect(byName.gone.model_count).toBe(0);
     expect(byName.gone).toMatchObject({
       status: "offline",
       last_check: { status: "offline", http_status: null },
@@ -116,6 +124,22 @@ describe("/internal/status/endpoints", () => {
     } finally {
       await vllm.restart();
     }
+  });
+
+  test("a node that comes back has its models discovered again at once", async () => {
+    const endpoint = olla.app.endpoints.find((candidate) => candidate.name === "vllm-1")!;
+    await vllm.stop();
+    await olla.app.health.checkNow(endpoint);
+    vllm.set({ models: ["Qwen/Qwen3-8B"] });
+    await vllm.restart();
+    await olla.app.health.checkNow(endpoint);
+    for (let i = 0; i < 100; i++) {
+      const detail = await get("/internal/status/endpoints");
+      const entry = detail.endpoints.find((candidate: { name: string }) => candidate.name === "vllm-1");
+      if (entry.models[0] === "Qwen/Qwen3-8B") return;
+      await Bun.sleep(10);
+    }
+    throw new Error("models were not re-discovered after recovery");
   });
 });
 

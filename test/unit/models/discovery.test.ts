@@ -1,0 +1,119 @@
+// Model discovery against real fake servers: lists, filters, loaded state, failures that keep the
+// last good list and retry with backoff (manual clock), refresh on demand.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { isRoutable } from "../../../src/endpoints/index.ts";
+import { createLogger } from "../../../src/log/index.ts";
+import { createModelDiscovery } from "../../../src/models/discovery.ts";
+import { testEndpoint } from "../../support/endpoints.ts";
+import { type FakeUpstream, startFakeUpstream } from "../../support/index.ts";
+import { manualClock } from "../../support/manual-clock.ts";
+
+let ollama: FakeUpstream;
+let lmstudio: FakeUpstream;
+let vllm: FakeUpstream;
+beforeAll(async () => {
+  ollama = await startFakeUpstream({
+    kind: "ollama",
+    models: [{ id: "llama3.2:latest" }, { id: "qwen3:4b", loaded: false }, { id: "nomic-embed-text:latest" }],
+  });
+  lmstudio = await startFakeUpstream({ kind: "lmstudio" });
+  vllm = await startFakeUpstream({ kind: "vllm" });
+});
+afterAll(async () => {
+  for (const server of [ollama, lmstudio, vllm]) await server.stop();
+});
+
+const logs: Record<string, unknown>[] = [];
+const logger = createLogger({ level: "debug", format: "json", write: (line) => logs.push(JSON.parse(line)) });
+
+function discoveryFor(endpoints: ReturnType<typeof testEndpoint>[], clock = manualClock()) {
+  return {
+    clock,
+    discovery: createModelDiscovery({
+      endpoints,
+      intervalMs: 60_000,
+      timeoutMs: 2000,
+      workers: 2,
+      logger,
+      clock,
+      isRoutable,
+    }),
+  };
+}
+
+describe("model discovery", () => {
+  test("asks each routable endpoint with its platform's parser; Ollama's /api/ps marks loaded models", async () => {
+    const endpoints = [
+      testEndpoint({ name: "o", url: ollama.url, type: "ollama" }),
+      testEndpoint({ name: "l", url: lmstudio.url, type: "lm-studio" }),
+      testEndpoint({ name: "v", url: vllm.url, type: "vllm" }),
+    ];
+    const { discovery } = discoveryFor(endpoints);
+    await discovery.start();
+    const [o, l, v] = endpoints.map((endpoint) => discovery.modelsOf(endpoint));
+    expect(o!.models.map((model) => model.name)).toEqual([
+      "llama3.2:latest",
+      "qwen3:4b",
+      "nomic-embed-text:latest",
+    ]);
+    expect(o!.models.find((model) => model.name === "qwen3:4b")!.loaded).toBe(false);
+    expect(o!.models.find((model) => model.name === "llama3.2:latest")!.loaded).toBe(true);
+    expect(l!.models.map((model) => model.name)).toContain("qwen2.5-7b-instruct");
+    expect(v!.models[0]).toMatchObject({ name: "meta-llama/Llama-3.2-3B-Instruct" });
+    expect(v!.updatedAt).toBeDefined();
+    expect(ollama.requests.map((request) => request.path)).toContain("/api/tags");
+    discovery.stop();
+  });
+
+  test("model_filter include/exclude globs", async () => {
+    const endpoint = testEndpoint({
+      url: ollama.url,
+      type: "ollama",
+      model_filter: { include: ["*:latest", "qwen*"], exclude: ["nomic-*"] },
+    });
+    const { discovery } = discoveryFor([endpoint]);
+    await discovery.start();
+    expect(discovery.modelsOf(endpoint).models.map((model) => model.name)).toEqual([
+      "llama3.2:latest",
+      "qwen3:4b",
+    ]);
+    discovery.stop();
+  });
+
+  test("endpoints that take no traffic are not asked", async () => {
+    const down = testEndpoint({ url: vllm.url, type: "vllm" }, { status: "offline" });
+    vllm.clearRequests();
+    const { discovery } = discoveryFor([down]);
+    await discovery.start();
+    expect(vllm.requests).toHaveLength(0);
+    discovery.stop();
+  });
+
+  test("a failure keeps the last good list and retries sooner, backing off; success resets", async () => {
+    const endpoint = testEndpoint({ name: "flaky", url: vllm.url, type: "vllm" });
+    const { clock, discovery } = discoveryFor([endpoint]);
+    await discovery.start();
+    expect(discovery.modelsOf(endpoint).models).toHaveLength(1);
+    vllm.set({ fail: { status: 500, paths: ["/v1/models"] } });
+    vllm.clearRequests();
+    await discovery.refresh(endpoint);
+    expect(discovery.modelsOf(endpoint)).toMatchObject({ failures: 1, error: "HTTP 500 from /v1/models" });
+    expect(discovery.modelsOf(endpoint).models).toHaveLength(1);
+    const asked = () => vllm.requests.filter((request) => request.path === "/v1/models").length;
+    expect(asked()).toBe(1);
+    await clock.advance(1000);
+    await Bun.sleep(50);
+    expect(asked()).toBe(2);
+    await clock.advance(1000);
+    await Bun.sleep(50);
+    expect(asked()).toBe(2);
+    await clock.advance(1000);
+    await Bun.sleep(50);
+    expect(asked()).toBe(3);
+    vllm.set({ fail: null });
+    await discovery.refresh(endpoint);
+    expect(discovery.modelsOf(endpoint)).toMatchObject({ failures: 0, error: undefined });
+    discovery.stop();
+  });
+});
