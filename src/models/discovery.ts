@@ -7,6 +7,7 @@ import type { Logger } from "../log/index.ts";
 import { BUILD } from "../version.ts";
 import type { DiscoveredModel } from "./model.ts";
 import { MODEL_LIST_PARSERS, type ModelListParser, parseOllamaLoaded } from "./parsers.ts";
+import { globToRegExp } from "../glob.ts";
 
 export interface EndpointModels {
   models: DiscoveredModel[];
@@ -44,18 +45,10 @@ export interface ModelDiscovery {
 
 const HEADERS = { "user-agent": `olla-Discovery/${BUILD.version}`, accept: "application/json" };
 
-function glob(pattern: string): RegExp {
-  const escaped = pattern
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
-  return new RegExp(`^${escaped}$`, "i");
-}
-
 /** Applies an endpoint's model_filter: include (empty keeps all), then exclude. */
 export function filterModels(models: DiscoveredModel[], filter: Endpoint["modelFilter"]): DiscoveredModel[] {
-  const include = filter.include.map(glob);
-  const exclude = filter.exclude.map(glob);
+  const include = filter.include.map(globToRegExp);
+  const exclude = filter.exclude.map(globToRegExp);
   return models.filter(
     (model) =>
       (include.length === 0 || include.some((pattern) => pattern.test(model.name))) &&

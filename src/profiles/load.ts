@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { BUILTIN_PROFILE_FILES } from "./builtin.ts";
 import { type PlatformProfile, profileFileSchema, toProfile } from "./profile.ts";
+import { globToRegExp } from "../glob.ts";
 
 export interface ProfileProblem {
   level: "error" | "warning";
@@ -18,14 +19,6 @@ export interface ProfileProblem {
 export interface ProfileFilter {
   include: readonly string[];
   exclude: readonly string[];
-}
-
-function glob(pattern: string): RegExp {
-  const escaped = pattern
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
-  return new RegExp(`^${escaped}$`, "i");
 }
 
 function parseProfile(text: string, file: string, problems: ProfileProblem[]): PlatformProfile | undefined {
@@ -74,8 +67,12 @@ export function loadProfiles(options: { dir?: string; filter?: ProfileFilter } =
   let profiles = [...byName.values()];
   const { include = [], exclude = [] } = options.filter ?? {};
   if (include.length)
-    profiles = profiles.filter((profile) => include.some((pattern) => glob(pattern).test(profile.name)));
-  profiles = profiles.filter((profile) => !exclude.some((pattern) => glob(pattern).test(profile.name)));
+    profiles = profiles.filter((profile) =>
+      include.some((pattern) => globToRegExp(pattern).test(profile.name)),
+    );
+  profiles = profiles.filter(
+    (profile) => !exclude.some((pattern) => globToRegExp(pattern).test(profile.name)),
+  );
 
   const owners = new Map<string, string>();
   for (const profile of profiles) {
