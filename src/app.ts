@@ -53,6 +53,7 @@ export const CAPABILITIES = [
   "status_api",
   "endpoint_type_detection",
   "model_discovery",
+  "model_routing",
   "cors",
 ] as const;
 
@@ -162,6 +163,19 @@ export async function startApp(
       isRoutable,
       maxBodySize: serverConfig.request_limits.max_body_size,
       responseTimeoutMs: config.proxy.response_timeout,
+      models: discovery && {
+        strategy: config.model_registry.routing_strategy.type,
+        fallback: config.model_registry.routing_strategy.options.fallback_behavior,
+        discoveryTimeoutMs: config.model_registry.routing_strategy.options.discovery_timeout,
+        refreshOnMiss: config.model_registry.routing_strategy.options.discovery_refresh_on_miss,
+        catalogue: (endpoint) => {
+          const known = discovery.modelsOf(endpoint);
+          return { known: known.updatedAt !== undefined, models: known.models };
+        },
+        refresh: async (targets) => {
+          await Promise.all(targets.filter(isRoutable).map((endpoint) => discovery.refresh(endpoint)));
+        },
+      },
       logger: logger.child({ component: "proxy" }),
     }),
   ]);

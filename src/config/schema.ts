@@ -262,7 +262,10 @@ export const configSchema = z.object({
                 "optimistic: which endpoints to fall back to.",
               ),
               discovery_timeout: duration("2s", "discovery: longest wait for a refresh on a miss."),
-              discovery_refresh_on_miss: flag(false, "Refresh discovery when a model is missing."),
+              discovery_refresh_on_miss: flag(
+                false,
+                "strict/optimistic: also ask the endpoints again on a miss.",
+              ),
             },
             "Strategy options.",
           ),
@@ -359,7 +362,8 @@ export const NOT_YET_ACTIVE: Record<string, string> = {
   "server.rate_limits": "rate limiting is not enforced yet",
   "discovery.model_discovery":
     "model discovery is not active yet; requests are routed by endpoint, not model",
-  model_registry: "model-aware routing is not active yet; requests are routed by endpoint, not model",
+  "model_registry.enable_unifier": "the unified model catalogue is not served yet",
+  "model_registry.unification": "the unified model catalogue is not served yet",
   model_aliases: "model aliases are not applied yet",
   translators: "the Anthropic Messages API is not served yet",
   dashboard: "the dashboard is not served yet",

@@ -7,7 +7,15 @@ import { type ApiFamily, apiFamily, errorResponse } from "../http/errors.ts";
 import type { Route, RouteContext } from "../http/router.ts";
 import type { Logger } from "../log/index.ts";
 import type { PlatformProfile } from "../profiles/index.ts";
-import type { Balancer } from "../routing/index.ts";
+import {
+  availableModels,
+  type Balancer,
+  type EndpointCatalogue,
+  type Fallback,
+  type ModelRoute,
+  routeByModel,
+  type Strategy,
+} from "../routing/index.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
 import {
   type BodyFacts,
@@ -33,6 +41,8 @@ export interface ProxyDeps {
   maxBodySize: number;
   /** Whole-response deadline (0 = none). */
   responseTimeoutMs: number;
+  /** Model-aware routing; absent when model discovery is off. */
+  models?: ModelRouting;
   logger: Logger;
 }
 
@@ -70,6 +80,53 @@ export function resolveRoute(
   const scope = scopeFor(first, profiles);
   if (scope) return { scope, path: cleanPath(slash < 0 ? "/" : rest.slice(slash)) };
   return { scope: ANY, path: cleanPath(rest) };
+}
+
+export interface ModelRouting {
+  strategy: Strategy;
+  fallback: Fallback;
+  catalogue: (endpoint: Endpoint) => EndpointCatalogue;
+  /** For the discovery strategy: ask these endpoints again (bounded by discoveryTimeoutMs). */
+  refresh: (endpoints: readonly Endpoint[]) => Promise<void>;
+  discoveryTimeoutMs: number;
+  /** Refresh on a miss with the other strategies too. */
+  refreshOnMiss: boolean;
+}
+
+/** The platforms that can answer a path: Ollama's native /api/ paths, or the OpenAI API. */
+function speaksPath(path: string): (endpoint: Endpoint) => boolean {
+  const native = /^\/(olla\/([^/]+\/)?)?api\//.test(path);
+  return (endpoint) => (native ? endpoint.profile.name === "ollama" : endpoint.profile.openaiCompatible);
+}
+
+async function routeModel(
+  models: ModelRouting,
+  model: string,
+  inScope: readonly Endpoint[],
+  isRoutable: (endpoint: Endpoint) => boolean,
+  pathname: string,
+): Promise<ModelRoute> {
+  const decide = () =>
+    routeByModel({
+      model,
+      inScope,
+      isRoutable,
+      catalogue: models.catalogue,
+      strategy: models.strategy,
+      fallback: models.fallback,
+      compatible: speaksPath(pathname),
+    });
+  const first = decide();
+  if (first.decision !== "rejected" || (models.strategy !== "discovery" && !models.refreshOnMiss))
+    return first;
+  // discovery: on a miss, ask the endpoints again (the model may just have been pulled), then decide.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, models.discoveryTimeoutMs);
+  });
+  await Promise.race([models.refresh(inScope), deadline]);
+  clearTimeout(timer);
+  return decide();
 }
 
 function describe(error: unknown): string {
@@ -130,9 +187,36 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
     });
   }
 
+  // With a model named and catalogues known, only endpoints that have it (loaded ones first).
+  let tiers: Endpoint[][] = [candidates];
+  let routing: Record<string, string> = {};
+  if (facts.model !== undefined && deps.models) {
+    const route = await routeModel(deps.models, facts.model, inScope, deps.isRoutable, context.url.pathname);
+    routing = {
+      "x-olla-routing-strategy": deps.models.strategy,
+      "x-olla-routing-decision": route.decision,
+      "x-olla-routing-reason": route.reason,
+    };
+    if (route.decision === "rejected") {
+      const available = availableModels(inScope, deps.isRoutable, deps.models.catalogue);
+      const message =
+        route.status === 503
+          ? `model ${facts.model} is only on endpoints that are down right now`
+          : `model ${facts.model} is not served by any ${scope === ANY ? "" : `${scope.label} `}endpoint` +
+            (available.length ? `; available: ${available.slice(0, 20).join(", ")}` : "");
+      return errorResponse(family, route.status ?? 404, message, {
+        code: route.status === 503 ? "model_unavailable" : "model_not_found",
+        headers: route.status === 503 ? { ...routing, "retry-after": "5" } : routing,
+      });
+    }
+    tiers = route.tiers;
+  }
+  candidates = tiers.shift() ?? [];
+
   const tried: { endpoint: string; error: string }[] = [];
 
-  while (candidates.length > 0) {
+  while (candidates.length > 0 || tiers.length > 0) {
+    if (candidates.length === 0) candidates = tiers.shift() ?? [];
     const endpoint = deps.balancer.pick(candidates) as Endpoint;
     if (!endpoint.breaker.begin()) {
       // Half-open and its one trial is already running: not this one.
@@ -202,6 +286,7 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
           remaining: candidates.length - 1,
         });
         candidates = candidates.filter((candidate) => candidate !== endpoint);
+        tiers = tiers.map((tier) => tier.filter((candidate) => candidate !== endpoint));
         continue;
       }
       endpoint.breaker.failure();
@@ -224,6 +309,7 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
       model: facts.model,
       responseTimeMs,
     });
+    for (const [name, value] of Object.entries(routing)) headers.set(name, value);
     if (!response.body) {
       release();
       return new Response(null, { status: response.status, statusText: response.statusText, headers });

@@ -5,6 +5,15 @@ import { priorityBalancer } from "./priority.ts";
 import { roundRobinBalancer } from "./round-robin.ts";
 
 export type { Balancer } from "./balancer.ts";
+export {
+  availableModels,
+  type EndpointCatalogue,
+  type Fallback,
+  type ModelRoute,
+  type ModelRoutingInput,
+  routeByModel,
+  type Strategy,
+} from "./model-routing.ts";
 export { leastConnectionsBalancer, priorityBalancer, roundRobinBalancer };
 
 export type BalancerName = "priority" | "round_robin" | "least_connections";

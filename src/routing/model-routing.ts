@@ -1,0 +1,101 @@
+// Model-aware candidates: which endpoints may serve a request for a given model. Endpoints that list
+// the model come first (those with it loaded before those that would have to load it); what happens
+// when none has it is the routing strategy's call (strict, optimistic, discovery).
+
+import type { Endpoint } from "../endpoints/index.ts";
+
+/** What an endpoint is known to serve; `known` is false until its model list was fetched once. */
+export interface EndpointCatalogue {
+  known: boolean;
+  /** Model names as listed, and whether each is loaded (undefined when the platform does not say). */
+  models: readonly { name: string; loaded?: boolean }[];
+}
+
+export type Strategy = "strict" | "optimistic" | "discovery";
+export type Fallback = "compatible_only" | "all" | "none";
+
+export interface ModelRoute {
+  /** Tiers in order of preference; failover goes through each tier before the next. */
+  tiers: Endpoint[][];
+  decision: "routed" | "fallback" | "rejected";
+  reason: string;
+  /** For rejections: 404 (nobody has it) or 503 (only down endpoints have it). */
+  status?: 404 | 503;
+}
+
+export interface ModelRoutingInput {
+  model: string;
+  /** Endpoints of the route's scope (all types for /olla/..., one platform for /olla/<provider>/...). */
+  inScope: readonly Endpoint[];
+  isRoutable: (endpoint: Endpoint) => boolean;
+  catalogue: (endpoint: Endpoint) => EndpointCatalogue;
+  strategy: Strategy;
+  fallback: Fallback;
+  /** Whether the endpoint speaks the request's API (for fallback compatible_only). */
+  compatible: (endpoint: Endpoint) => boolean;
+}
+
+/** The listed name matching `model`: exact first, then ignoring case. */
+function match(model: string, catalogue: EndpointCatalogue): { name: string; loaded?: boolean } | undefined {
+  const exact = catalogue.models.find((entry) => entry.name === model);
+  if (exact) return exact;
+  const lower = model.toLowerCase();
+  return catalogue.models.find((entry) => entry.name.toLowerCase() === lower);
+}
+
+export function routeByModel(input: ModelRoutingInput): ModelRoute {
+  const loadedUp: Endpoint[] = [];
+  const coldUp: Endpoint[] = [];
+  const unlisted: Endpoint[] = [];
+  let hostsDown = 0;
+  for (const endpoint of input.inScope) {
+    const catalogue = input.catalogue(endpoint);
+    const up = input.isRoutable(endpoint);
+    if (!catalogue.known) {
+      if (up) unlisted.push(endpoint);
+      continue;
+    }
+    const found = match(input.model, catalogue);
+    if (!found) continue;
+    if (!up) {
+      hostsDown++;
+      continue;
+    }
+    (found.loaded === false ? coldUp : loadedUp).push(endpoint);
+  }
+
+  const hosts = [loadedUp, coldUp].filter((tier) => tier.length > 0);
+  if (hosts.length > 0) {
+    // Endpoints whose lists are unknown go last: they may have it, the listed ones do.
+    return {
+      tiers: unlisted.length ? [...hosts, unlisted] : hosts,
+      decision: "routed",
+      reason: "model_found",
+    };
+  }
+  if (unlisted.length > 0) {
+    return { tiers: [unlisted], decision: "routed", reason: "model_list_unknown" };
+  }
+  const reason = hostsDown > 0 ? "model_on_unavailable_endpoints" : "model_not_found";
+  if (input.strategy === "optimistic" && input.fallback !== "none") {
+    const pool = input.inScope.filter(
+      (endpoint) => input.isRoutable(endpoint) && (input.fallback === "all" || input.compatible(endpoint)),
+    );
+    if (pool.length > 0) return { tiers: [pool], decision: "fallback", reason: `${reason}_fallback` };
+  }
+  return { tiers: [], decision: "rejected", reason, status: hostsDown > 0 ? 503 : 404 };
+}
+
+/** Every model name available on routable endpoints in scope (for "not found" messages). */
+export function availableModels(
+  inScope: readonly Endpoint[],
+  isRoutable: (endpoint: Endpoint) => boolean,
+  catalogue: (endpoint: Endpoint) => EndpointCatalogue,
+): string[] {
+  const names = new Set<string>();
+  for (const endpoint of inScope) {
+    if (!isRoutable(endpoint)) continue;
+    for (const model of catalogue(endpoint).models) names.add(model.name);
+  }
+  return [...names].sort();
+}

@@ -1,0 +1,73 @@
+import { describe, expect, test } from "bun:test";
+import type { Endpoint } from "../../../src/endpoints/index.ts";
+import { type EndpointCatalogue, type ModelRoutingInput, routeByModel } from "../../../src/routing/index.ts";
+import { testEndpoint } from "../../support/endpoints.ts";
+
+const a = testEndpoint({ name: "a", url: "http://127.0.0.1:1" });
+const b = testEndpoint({ name: "b", url: "http://127.0.0.1:2" });
+const c = testEndpoint({ name: "c", url: "http://127.0.0.1:3" });
+const down = testEndpoint({ name: "down", url: "http://127.0.0.1:4" }, { status: "offline" });
+
+const lists = new Map<Endpoint, EndpointCatalogue>([
+  [a, { known: true, models: [{ name: "llama3.2:latest", loaded: false }, { name: "qwen3:4b" }] }],
+  [b, { known: true, models: [{ name: "llama3.2:latest", loaded: true }] }],
+  [c, { known: false, models: [] }],
+  [down, { known: true, models: [{ name: "deepseek-r1:7b" }] }],
+]);
+
+function route(model: string, overrides: Partial<ModelRoutingInput> = {}) {
+  return routeByModel({
+    model,
+    inScope: [a, b, c, down],
+    isRoutable: (endpoint) => endpoint.status === "healthy",
+    catalogue: (endpoint) => lists.get(endpoint) ?? { known: false, models: [] },
+    strategy: "strict",
+    fallback: "compatible_only",
+    compatible: () => true,
+    ...overrides,
+  });
+}
+
+const names = (tiers: Endpoint[][]) => tiers.map((tier) => tier.map((endpoint) => endpoint.name));
+
+describe("routeByModel", () => {
+  test("loaded hosts first, then cold hosts, then endpoints whose list is unknown", () => {
+    const result = route("llama3.2:latest");
+    expect(result).toMatchObject({ decision: "routed", reason: "model_found" });
+    expect(names(result.tiers)).toEqual([["b"], ["a"], ["c"]]);
+  });
+
+  test("names match exactly first, then ignoring case", () => {
+    expect(names(route("Qwen3:4B").tiers)).toEqual([["a"], ["c"]]);
+  });
+
+  test("nobody lists it: endpoints with unknown lists may still have it", () => {
+    expect(route("phi4")).toMatchObject({ decision: "routed", reason: "model_list_unknown" });
+    expect(names(route("phi4").tiers)).toEqual([["c"]]);
+  });
+
+  test("strict: unknown model is a 404, a model only on down endpoints a 503", () => {
+    const known = (endpoint: Endpoint) => lists.get(endpoint)!.known;
+    const onlyListed = { inScope: [a, b, down].filter(known) };
+    expect(route("phi4", onlyListed)).toMatchObject({
+      decision: "rejected",
+      status: 404,
+      reason: "model_not_found",
+    });
+    expect(route("deepseek-r1:7b", onlyListed)).toMatchObject({
+      decision: "rejected",
+      status: 503,
+      reason: "model_on_unavailable_endpoints",
+    });
+  });
+
+  test("optimistic falls back per fallback_behavior; none rejects", () => {
+    const scope = { inScope: [a, b, down], strategy: "optimistic" as const };
+    const all = route("phi4", { ...scope, fallback: "all" });
+    expect(all.decision).toBe("fallback");
+    expect(names(all.tiers)).toEqual([["a", "b"]]);
+    const compatible = route("phi4", { ...scope, compatible: (endpoint) => endpoint === b });
+    expect(names(compatible.tiers)).toEqual([["b"]]);
+    expect(route("phi4", { ...scope, fallback: "none" }).decision).toBe("rejected");
+  });
+});
