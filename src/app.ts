@@ -168,6 +168,7 @@ export async function startApp(
         fallback: config.model_registry.routing_strategy.options.fallback_behavior,
         discoveryTimeoutMs: config.model_registry.routing_strategy.options.discovery_timeout,
         refreshOnMiss: config.model_registry.routing_strategy.options.discovery_refresh_on_miss,
+        aliases: config.model_aliases,
         catalogue: (endpoint) => {
           const known = discovery.modelsOf(endpoint);
           return { known: known.updatedAt !== undefined, models: known.models };

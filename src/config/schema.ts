@@ -364,7 +364,6 @@ export const NOT_YET_ACTIVE: Record<string, string> = {
     "model discovery is not active yet; requests are routed by endpoint, not model",
   "model_registry.enable_unifier": "the unified model catalogue is not served yet",
   "model_registry.unification": "the unified model catalogue is not served yet",
-  model_aliases: "model aliases are not applied yet",
   translators: "the Anthropic Messages API is not served yet",
   dashboard: "the dashboard is not served yet",
 };

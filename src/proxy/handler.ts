@@ -23,8 +23,10 @@ import {
   bodyPrefix,
   inspectBody,
   readBody,
+  rewriteModel,
   STREAM_BODY_MIN,
   streamRequestBody,
+  wholeBody,
 } from "./inspect.ts";
 import { errorTrailer, streamFormat } from "./stream.ts";
 import { cleanPath, upstreamUrl } from "./target.ts";
@@ -91,6 +93,8 @@ export interface ModelRouting {
   discoveryTimeoutMs: number;
   /** Refresh on a miss with the other strategies too. */
   refreshOnMiss: boolean;
+  /** model_aliases: alias → backend names. */
+  aliases: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The platforms that can answer a path: Ollama's native /api/ paths, or the OpenAI API. */
@@ -115,6 +119,7 @@ async function routeModel(
       strategy: models.strategy,
       fallback: models.fallback,
       compatible: speaksPath(pathname),
+      aliases: models.aliases,
     });
   const first = decide();
   if (first.decision !== "rejected" || (models.strategy !== "discovery" && !models.refreshOnMiss))
@@ -190,6 +195,7 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
   // With a model named and catalogues known, only endpoints that have it (loaded ones first).
   let tiers: Endpoint[][] = [candidates];
   let routing: Record<string, string> = {};
+  let nameOn = new Map<Endpoint, string>();
   if (facts.model !== undefined && deps.models) {
     const route = await routeModel(deps.models, facts.model, inScope, deps.isRoutable, context.url.pathname);
     routing = {
@@ -210,10 +216,19 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
       });
     }
     tiers = route.tiers;
+    nameOn = route.nameOn;
   }
   candidates = tiers.shift() ?? [];
 
   const tried: { endpoint: string; error: string }[] = [];
+  /** The body for one endpoint: as sent, or with `model` set to that endpoint's name for it (alias,
+   * different case). A streamed body is awaited whole before it can be rewritten. */
+  const bodyFor = async (endpoint: Endpoint): Promise<Uint8Array | StreamingBody | null> => {
+    const name = nameOn.get(endpoint);
+    if (name === undefined || body === null || facts.modelAt === undefined) return body;
+    const bytes = body instanceof Uint8Array ? body : await wholeBody(body);
+    return rewriteModel(bytes, facts.modelAt, name);
+  };
 
   while (candidates.length > 0 || tiers.length > 0) {
     if (candidates.length === 0) candidates = tiers.shift() ?? [];
@@ -235,13 +250,13 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
       response = await deps.client.request({
         url: upstreamUrl(endpoint, path, context.url.search),
         method: request.method,
+        body: await bodyFor(endpoint),
         headers: upstreamRequestHeaders(request.headers, {
           endpoint,
           requestId: context.requestId,
           peer: context.server.peerAddress(request),
           url: context.url,
         }),
-        body,
         signal: request.signal,
         deadlineMs: deps.responseTimeoutMs,
         // The endpoint's stream goes to the client as it is; these hooks observe its end instead of

@@ -46,6 +46,8 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
 export interface BodyFacts {
   /** The top-level "model" string, as given. */
   model?: string;
+  /** Byte range of the model's JSON string (quotes included), for rewriting it. */
+  modelAt?: [start: number, end: number];
   /** The top-level "stream" flag. */
   stream?: boolean;
   /** "model" is present but not a string. */
@@ -96,6 +98,7 @@ export function inspectJson(bytes: Uint8Array): BodyFacts {
       } else if (depth === 1 && key === "model") {
         try {
           facts.model = JSON.parse(decoder.decode(bytes.subarray(at, end)));
+          facts.modelAt = [at, end];
         } catch {
           return { ...facts, malformed: true };
         }
@@ -201,4 +204,19 @@ export function bodyPrefix(body: StreamingBody, bytes: number): Promise<Uint8Arr
     const unwatch = body.watch(check);
     check();
   });
+}
+
+/** The body with its top-level model replaced (the rest byte for byte as the client sent it). */
+export function rewriteModel(body: Uint8Array, at: [number, number], model: string): Uint8Array {
+  const replacement = new TextEncoder().encode(JSON.stringify(model));
+  const out = new Uint8Array(body.byteLength - (at[1] - at[0]) + replacement.byteLength);
+  out.set(body.subarray(0, at[0]), 0);
+  out.set(replacement, at[0]);
+  out.set(body.subarray(at[1]), at[0] + replacement.byteLength);
+  return out;
+}
+
+/** A streaming body, whole, once every byte has arrived. */
+export async function wholeBody(body: StreamingBody): Promise<Uint8Array> {
+  return bodyPrefix(body, body.length);
 }

@@ -21,6 +21,9 @@ export interface ModelRoute {
   reason: string;
   /** For rejections: 404 (nobody has it) or 503 (only down endpoints have it). */
   status?: 404 | 503;
+  /** An endpoint's own name for the model when it differs from the request's (alias, case):
+   * the request body is rewritten to it for that endpoint. */
+  nameOn: Map<Endpoint, string>;
 }
 
 export interface ModelRoutingInput {
@@ -33,17 +36,32 @@ export interface ModelRoutingInput {
   fallback: Fallback;
   /** Whether the endpoint speaks the request's API (for fallback compatible_only). */
   compatible: (endpoint: Endpoint) => boolean;
+  /** model_aliases: alias → the backend names it stands for. */
+  aliases?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** The listed name matching `model`: exact first, then ignoring case. */
-function match(model: string, catalogue: EndpointCatalogue): { name: string; loaded?: boolean } | undefined {
-  const exact = catalogue.models.find((entry) => entry.name === model);
-  if (exact) return exact;
-  const lower = model.toLowerCase();
-  return catalogue.models.find((entry) => entry.name.toLowerCase() === lower);
+/** The listed name matching one of `wanted` (in order): exact first, then ignoring case. */
+function match(
+  wanted: readonly string[],
+  catalogue: EndpointCatalogue,
+): { name: string; loaded?: boolean } | undefined {
+  for (const model of wanted) {
+    const exact = catalogue.models.find((entry) => entry.name === model);
+    if (exact) return exact;
+  }
+  for (const model of wanted) {
+    const lower = model.toLowerCase();
+    const loose = catalogue.models.find((entry) => entry.name.toLowerCase() === lower);
+    if (loose) return loose;
+  }
+  return undefined;
 }
 
 export function routeByModel(input: ModelRoutingInput): ModelRoute {
+  const alias = input.aliases?.[input.model];
+  // An alias stands for its backend names; a name that is also listed as-is still matches first.
+  const wanted = alias ? [input.model, ...alias] : [input.model];
+  const nameOn = new Map<Endpoint, string>();
   const loadedUp: Endpoint[] = [];
   const coldUp: Endpoint[] = [];
   const unlisted: Endpoint[] = [];
@@ -55,12 +73,13 @@ export function routeByModel(input: ModelRoutingInput): ModelRoute {
       if (up) unlisted.push(endpoint);
       continue;
     }
-    const found = match(input.model, catalogue);
+    const found = match(wanted, catalogue);
     if (!found) continue;
     if (!up) {
       hostsDown++;
       continue;
     }
+    if (found.name !== input.model) nameOn.set(endpoint, found.name);
     (found.loaded === false ? coldUp : loadedUp).push(endpoint);
   }
 
@@ -70,20 +89,21 @@ export function routeByModel(input: ModelRoutingInput): ModelRoute {
     return {
       tiers: unlisted.length ? [...hosts, unlisted] : hosts,
       decision: "routed",
-      reason: "model_found",
+      reason: alias ? "alias_resolved" : "model_found",
+      nameOn,
     };
   }
   if (unlisted.length > 0) {
-    return { tiers: [unlisted], decision: "routed", reason: "model_list_unknown" };
+    return { tiers: [unlisted], decision: "routed", reason: "model_list_unknown", nameOn };
   }
   const reason = hostsDown > 0 ? "model_on_unavailable_endpoints" : "model_not_found";
   if (input.strategy === "optimistic" && input.fallback !== "none") {
     const pool = input.inScope.filter(
       (endpoint) => input.isRoutable(endpoint) && (input.fallback === "all" || input.compatible(endpoint)),
     );
-    if (pool.length > 0) return { tiers: [pool], decision: "fallback", reason: `${reason}_fallback` };
+    if (pool.length > 0) return { tiers: [pool], decision: "fallback", reason: `${reason}_fallback`, nameOn };
   }
-  return { tiers: [], decision: "rejected", reason, status: hostsDown > 0 ? 503 : 404 };
+  return { tiers: [], decision: "rejected", reason, status: hostsDown > 0 ? 503 : 404, nameOn };
 }
 
 /** Every model name available on routable endpoints in scope (for "not found" messages). */

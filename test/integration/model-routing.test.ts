@@ -20,11 +20,11 @@ beforeAll(async () => {
   small = await startFakeUpstream({ kind: "ollama", models: ["llama3.2:latest", "mistral:latest"] });
   vllm = await startFakeUpstream({ kind: "vllm" });
   olla = await startTestOlla(
-    endpointsYaml([
+    `model_aliases:\n  fast: [mistral:latest, gemma3:1b]\n${endpointsYaml([
       { name: "big", url: big.url, type: "ollama", priority: 100 },
       { name: "small", url: small.url, type: "ollama", priority: 10 },
       { name: "gpu", url: vllm.url, type: "vllm", priority: 50 },
-    ]),
+    ])}`,
   );
 });
 afterAll(async () => {
@@ -88,6 +88,32 @@ describe("strict (the default)", () => {
       await big.restart();
       await olla.app.health.checkNow(olla.app.endpoints.find((endpoint) => endpoint.name === "big")!);
     }
+  });
+
+  test("an alias goes to an endpoint with one of its names, and the body says that name", async () => {
+    small.clearRequests();
+    const response = await chat("fast");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-olla-endpoint")).toBe("small");
+    expect(response.headers.get("x-olla-model")).toBe("fast");
+    expect(response.headers.get("x-olla-routing-reason")).toBe("alias_resolved");
+    const sent = JSON.parse(small.requests.at(-1)!.body);
+    expect(sent.model).toBe("mistral:latest");
+    expect(sent.messages).toEqual([{ role: "user", content: "hi" }]);
+  });
+
+  test("a name in another case is sent as the endpoint spells it", async () => {
+    small.clearRequests();
+    const response = await chat("Mistral:Latest");
+    expect(response.status).toBe(200);
+    expect(JSON.parse(small.requests.at(-1)!.body).model).toBe("mistral:latest");
+  });
+
+  test("/olla/api/show is answered by the endpoint that has the model (not 501)", async () => {
+    const client = new Ollama({ host: `${olla.url}/olla` });
+    const shown = await client.show({ model: "qwen3:4b" });
+    expect(shown.details).toBeDefined();
+    expect(big.requests.some((request) => request.path === "/api/show")).toBe(true);
   });
 
   test("requests without a model are not filtered", async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { BodyTooLargeError, inspectBody, inspectJson, readBody } from "../../../src/proxy/inspect.ts";
+import {
+  BodyTooLargeError,
+  inspectBody,
+  inspectJson,
+  readBody,
+  rewriteModel,
+} from "../../../src/proxy/inspect.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -23,7 +29,19 @@ describe("inspectJson", () => {
     ["[1,2]", { malformed: true }],
     ["  \n", {}],
   ])("%s", (text, facts) => {
-    expect(inspectJson(bytes(text))).toEqual(facts);
+    const { modelAt: _, ...found } = inspectJson(bytes(text));
+    expect(found).toEqual(facts);
+  });
+
+  test("the model's byte range lets it be rewritten, the rest kept byte for byte", () => {
+    const body = bytes('{ "stream": true, "model" : "fast",\n "messages": [{"content": "\\"model\\""}] }');
+    const facts = inspectJson(body);
+    expect(new TextDecoder().decode(body.subarray(...facts.modelAt!))).toBe('"fast"');
+    const rewritten = new TextDecoder().decode(rewriteModel(body, facts.modelAt!, "llama3.2:3b-instruct"));
+    expect(rewritten).toBe(
+      '{ "stream": true, "model" : "llama3.2:3b-instruct",\n "messages": [{"content": "\\"model\\""}] }',
+    );
+    expect(JSON.parse(rewritten).model).toBe("llama3.2:3b-instruct");
   });
 
   test("a 10 MB prompt is scanned without parsing it", () => {
@@ -31,13 +49,13 @@ describe("inspectJson", () => {
       `{"model":"m","messages":[{"role":"user","content":"${"x".repeat(10 * 1024 * 1024)}"}],"stream":true}`,
     );
     const started = performance.now();
-    expect(inspectJson(big)).toEqual({ model: "m", stream: true });
+    expect(inspectJson(big)).toMatchObject({ model: "m", stream: true });
     expect(performance.now() - started).toBeLessThan(200);
   });
 
   test("only JSON bodies are inspected", () => {
     expect(inspectBody(bytes('{"model":"m"}'), "multipart/form-data; boundary=x")).toEqual({});
-    expect(inspectBody(bytes('{"model":"m"}'), null)).toEqual({ model: "m" });
+    expect(inspectBody(bytes('{"model":"m"}'), null)).toMatchObject({ model: "m" });
     expect(inspectBody(null, "application/json")).toEqual({});
   });
 });

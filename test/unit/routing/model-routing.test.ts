@@ -41,6 +41,14 @@ describe("routeByModel", () => {
     expect(names(route("Qwen3:4B").tiers)).toEqual([["a"], ["c"]]);
   });
 
+  test("an alias matches any of its names and says which name each endpoint uses", () => {
+    const result = route("smart", { aliases: { smart: ["qwen3:4b", "Llama3.2:latest"] }, inScope: [a, b] });
+    expect(result.reason).toBe("alias_resolved");
+    expect(names(result.tiers)).toEqual([["a", "b"]]);
+    expect(result.nameOn.get(a)).toBe("qwen3:4b");
+    expect(result.nameOn.get(b)).toBe("llama3.2:latest");
+  });
+
   test("nobody lists it: endpoints with unknown lists may still have it", () => {
     expect(route("phi4")).toMatchObject({ decision: "routed", reason: "model_list_unknown" });
     expect(names(route("phi4").tiers)).toEqual([["c"]]);
