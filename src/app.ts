@@ -28,6 +28,7 @@ import { AUTO_PROFILE, type PlatformProfile, PROFILES } from "./profiles/index.t
 import { createUpstreamClient } from "./proxy/engine.ts";
 import { proxyRoutes } from "./proxy/handler.ts";
 import { createModelDiscovery } from "./models/discovery.ts";
+import { modelListRoutes } from "./models/list-routes.ts";
 import { createBalancer } from "./routing/index.ts";
 import { monitorEventLoop, processSnapshot } from "./stats/process.ts";
 import { BUILD } from "./version.ts";
@@ -154,6 +155,13 @@ export async function startApp(
       supportedBackends: profiles.map((profile) => profile.name),
     }),
     ...internalRoutes(snapshots),
+    // Merged model lists answer from the catalogue; without discovery they go to an endpoint as-is.
+    ...(discovery
+      ? modelListRoutes(
+          { endpoints, isRoutable, modelsOf: (endpoint) => discovery.modelsOf(endpoint).models },
+          profiles,
+        )
+      : []),
     ...proxyRoutes({
       endpoints,
       profiles,

@@ -109,21 +109,24 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
   describe("routes", () => {
     test("/olla/<path> and /olla/proxy/<path> go to the best endpoint of any type", async () => {
       for (const prefix of ["/olla", "/olla/proxy"]) {
-        const response = await fetch(`${olla.url}${prefix}/api/tags`);
+        const response = await fetch(`${olla.url}${prefix}/api/version`);
         expect(response.status).toBe(200);
         expect(response.headers.get("x-olla-endpoint")).toBe("local-ollama");
       }
     });
 
     test("/olla/<provider>/ only uses endpoints of that type", async () => {
-      const response = await fetch(`${olla.url}/olla/vllm/v1/models`);
+      const response = await fetch(`${olla.url}/olla/vllm/version`);
       expect(response.headers.get("x-olla-endpoint")).toBe("gpu-vllm");
       expect(response.headers.get("x-olla-backend-type")).toBe("vllm");
-      expect(vllm.requests.at(-1)!.path).toBe("/v1/models");
+      expect(vllm.requests.at(-1)!.path).toBe("/version");
     });
 
     test("a type with no endpoints is a JSON 404 naming the type", async () => {
-      const response = await fetch(`${olla.url}/olla/lmstudio/v1/models`);
+      const response = await fetch(`${olla.url}/olla/lmstudio/v1/chat/completions`, {
+        method: "POST",
+        body: "{}",
+      });
       expect(response.status).toBe(404);
       expect(await response.json()).toEqual({
         error: {
@@ -391,7 +394,7 @@ describe.each(["olla", "sherpa"])("compressed answers (engine %s)", (engine) => 
       hostname: "127.0.0.1",
       port: 0,
       fetch: (request) =>
-        new URL(request.url).pathname === "/api/tags"
+        new URL(request.url).pathname === "/api/gzipped"
           ? new Response(gzipped, {
               headers: { "content-type": "application/json", "content-encoding": "gzip" },
             })
@@ -401,7 +404,7 @@ describe.each(["olla", "sherpa"])("compressed answers (engine %s)", (engine) => 
       `proxy:\n  engine: ${engine}\n${endpointsYaml([{ name: "zip", url: `http://127.0.0.1:${upstream.port}`, type: "ollama" }])}`,
     );
     try {
-      const response = await fetch(`${olla.url}/olla/api/tags`, {
+      const response = await fetch(`${olla.url}/olla/api/gzipped`, {
         headers: { "accept-encoding": "gzip" },
         decompress: false,
       } as RequestInit);

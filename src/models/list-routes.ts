@@ -1,0 +1,31 @@
+// Routes that answer model lists from the fleet's catalogue instead of asking one endpoint:
+// /olla/api/tags (and /olla/ollama/api/tags) and /olla/v1/models (and each provider's /v1/models).
+
+import type { Endpoint } from "../endpoints/index.ts";
+import type { Route } from "../http/router.ts";
+import type { PlatformProfile } from "../profiles/index.ts";
+import { type ListSource, ollamaTags, openaiModels } from "./lists.ts";
+
+const json = (body: unknown) => Response.json(body);
+
+export function modelListRoutes(source: ListSource, profiles: readonly PlatformProfile[]): Route[] {
+  const any = () => true;
+  const routes: Route[] = [
+    { methods: ["GET"], path: "/olla/api/tags", handler: () => json(ollamaTags(source)) },
+    { methods: ["GET"], path: "/olla/ollama/api/tags", handler: () => json(ollamaTags(source)) },
+    { methods: ["GET"], path: "/olla/v1/models", handler: () => json(openaiModels(source, any)) },
+    { methods: ["GET"], path: "/olla/proxy/v1/models", handler: () => json(openaiModels(source, any)) },
+  ];
+  for (const profile of profiles) {
+    if (!profile.openaiCompatible) continue;
+    const ofProfile = (endpoint: Endpoint) => endpoint.profile.name === profile.name;
+    for (const prefix of profile.prefixes) {
+      routes.push({
+        methods: ["GET"],
+        path: `/olla/${prefix}/v1/models`,
+        handler: () => json(openaiModels(source, ofProfile)),
+      });
+    }
+  }
+  return routes;
+}

@@ -1,0 +1,58 @@
+// Model lists merged across the fleet, in the formats clients read: Ollama's /api/tags and OpenAI's
+// /v1/models. Only endpoints that take traffic count; a name served by several endpoints is listed once.
+
+import type { Endpoint } from "../endpoints/index.ts";
+import type { DiscoveredModel } from "./model.ts";
+
+export interface ListSource {
+  endpoints: readonly Endpoint[];
+  isRoutable: (endpoint: Endpoint) => boolean;
+  modelsOf: (endpoint: Endpoint) => readonly DiscoveredModel[];
+}
+
+/** Unique models (by name, first endpoint wins) on routable endpoints that `accepts`. */
+function collect(source: ListSource, accepts: (endpoint: Endpoint) => boolean): DiscoveredModel[] {
+  const byName = new Map<string, DiscoveredModel>();
+  for (const endpoint of source.endpoints) {
+    if (!accepts(endpoint) || !source.isRoutable(endpoint)) continue;
+    for (const model of source.modelsOf(endpoint)) if (!byName.has(model.name)) byName.set(model.name, model);
+  }
+  return [...byName.values()];
+}
+
+/** Ollama's /api/tags, from endpoints that speak Ollama's native API (its /api/... paths work there). */
+export function ollamaTags(source: ListSource) {
+  const models = collect(source, (endpoint) => endpoint.profile.name === "ollama");
+  return {
+    models: models.map((model) => ({
+      name: model.name,
+      model: model.name,
+      modified_at: model.modifiedAt ?? new Date(0).toISOString(),
+      size: model.sizeBytes ?? 0,
+      digest: model.digest ?? "",
+      details: {
+        parent_model: "",
+        format: model.format ?? "",
+        family: model.family ?? "",
+        families: model.families ?? (model.family ? [model.family] : null),
+        parameter_size: model.parameterSize ?? "",
+        quantization_level: model.quantization ?? "",
+      },
+    })),
+  };
+}
+
+/** OpenAI's /v1/models from the endpoints `accepts` admits (a provider route's scope). */
+export function openaiModels(source: ListSource, accepts: (endpoint: Endpoint) => boolean) {
+  const created = Math.floor(Date.now() / 1000);
+  const models = collect(source, (endpoint) => endpoint.profile.openaiCompatible && accepts(endpoint));
+  return {
+    object: "list",
+    data: models.map((model) => ({
+      id: model.name,
+      object: "model",
+      created,
+      owned_by: model.publisher ?? "olla",
+    })),
+  };
+}
