@@ -199,6 +199,18 @@ const engines: [string, Factory][] = [
   ["sherpa", (options) => createFetchClient(options)],
 ];
 
+/** A request body a test feeds by hand, as a client's upload arriving piece by piece. */
+function clientUpload(length: number) {
+  let feed!: ReadableStreamDefaultController<Uint8Array>;
+  const source = new ReadableStream<Uint8Array>({ start: (controller) => void (feed = controller) });
+  const incoming = new Request("http://client.test/", {
+    method: "POST",
+    body: source,
+    duplex: "half",
+  } as RequestInit);
+  return { feed, body: streamRequestBody(incoming, length) };
+}
+
 let tagCounter = 0;
 const newTag = (name: string) => `${name}-${++tagCounter}`;
 
@@ -463,14 +475,7 @@ describe.each(engines)("%s client conformance", (name, make) => {
     const tag = newTag("upload");
     const first = pattern(256 * 1024, 7);
     const rest = pattern(768 * 1024, 9);
-    let feed!: ReadableStreamDefaultController<Uint8Array>;
-    const source = new ReadableStream<Uint8Array>({ start: (controller) => void (feed = controller) });
-    const incoming = new Request("http://client.test/", {
-      method: "POST",
-      body: source,
-      duplex: "half",
-    } as RequestInit);
-    const body = streamRequestBody(incoming, first.byteLength + rest.byteLength);
+    const { feed, body } = clientUpload(first.byteLength + rest.byteLength);
     const pending = client.request(req(`/upload?tag=${tag}`, { method: "POST", body }));
     feed.enqueue(first);
     // The upstream must see the first part before the rest even exists: nothing waits for the whole.
@@ -487,14 +492,7 @@ describe.each(engines)("%s client conformance", (name, make) => {
   });
 
   test("a streaming body whose client goes away fails the request instead of hanging", async () => {
-    let feed!: ReadableStreamDefaultController<Uint8Array>;
-    const source = new ReadableStream<Uint8Array>({ start: (controller) => void (feed = controller) });
-    const incoming = new Request("http://client.test/", {
-      method: "POST",
-      body: source,
-      duplex: "half",
-    } as RequestInit);
-    const body = streamRequestBody(incoming, 100_000);
+    const { feed, body } = clientUpload(100_000);
     const pending = client.request(req(`/upload?tag=${newTag("cut-upload")}`, { method: "POST", body }));
     feed.enqueue(new Uint8Array(1000));
     await Bun.sleep(50);
