@@ -27,7 +27,8 @@ import type { Logger } from "./log/index.ts";
 import { AUTO_PROFILE, type PlatformProfile, PROFILES } from "./profiles/index.ts";
 import { createUpstreamClient } from "./proxy/engine.ts";
 import { proxyRoutes } from "./proxy/handler.ts";
-import { createModelDiscovery } from "./models/discovery.ts";
+import { createModelDiscovery, type ModelDiscovery } from "./models/discovery.ts";
+import { catalogueRoutes } from "./models/catalogue-routes.ts";
 import { modelListRoutes } from "./models/list-routes.ts";
 import { createBalancer } from "./routing/index.ts";
 import { monitorEventLoop, processSnapshot } from "./stats/process.ts";
@@ -123,6 +124,11 @@ export async function startApp(
   await discovery?.start();
 
   const client = createUpstreamClient(config.proxy);
+  const catalogueSource = (found: ModelDiscovery) => ({
+    endpoints,
+    isRoutable,
+    modelsOf: (endpoint: Endpoint) => found.modelsOf(endpoint).models,
+  });
   const startedAt = Date.now();
   const lag = monitorEventLoop();
   const { server: serverConfig } = config;
@@ -156,12 +162,8 @@ export async function startApp(
     }),
     ...internalRoutes(snapshots),
     // Merged model lists answer from the catalogue; without discovery they go to an endpoint as-is.
-    ...(discovery
-      ? modelListRoutes(
-          { endpoints, isRoutable, modelsOf: (endpoint) => discovery.modelsOf(endpoint).models },
-          profiles,
-        )
-      : []),
+    ...(discovery ? modelListRoutes(catalogueSource(discovery), profiles) : []),
+    ...(discovery && config.model_registry.enable_unifier ? catalogueRoutes(catalogueSource(discovery)) : []),
     ...proxyRoutes({
       endpoints,
       profiles,

@@ -362,8 +362,7 @@ export const NOT_YET_ACTIVE: Record<string, string> = {
   "server.rate_limits": "rate limiting is not enforced yet",
   "discovery.model_discovery":
     "model discovery is not active yet; requests are routed by endpoint, not model",
-  "model_registry.enable_unifier": "the unified model catalogue is not served yet",
-  "model_registry.unification": "the unified model catalogue is not served yet",
+  "model_registry.unification": "models leave the catalogue as soon as their endpoint stops listing them",
   translators: "the Anthropic Messages API is not served yet",
   dashboard: "the dashboard is not served yet",
 };

@@ -63,5 +63,45 @@ test("models of an endpoint that is down are not listed", async () => {
     expect(models.map((model) => model.name).sort()).toEqual(["llama3.2:latest", "qwen3:4b"]);
   } finally {
     await second.restart();
+    await olla.app.health.checkNow(olla.app.endpoints.find((endpoint) => endpoint.name === "second")!);
   }
+});
+
+test("/olla/models: one entry per model across endpoints, with where it lives", async () => {
+  const unified = (await (await fetch(`${olla.url}/olla/models`)).json()) as {
+    data: { id: string; olla: { availability: { endpoint: string }[]; type: string } }[];
+  };
+  const llama = unified.data.find((model) => model.id === "llama3.2:latest")!;
+  expect(llama.olla.availability.map((place) => place.endpoint).sort()).toEqual(["first", "second"]);
+  expect(unified.data.map((model) => model.id).sort()).toEqual([
+    "llama3.2:latest",
+    "meta-llama/Llama-3.2-3B-Instruct",
+    "mistral:latest",
+    "qwen3:4b",
+  ]);
+  const openai = (await (await fetch(`${olla.url}/olla/models?format=openai&endpoint=gpu`)).json()) as {
+    data: { id: string }[];
+  };
+  expect(openai.data.map((model) => model.id)).toEqual(["meta-llama/Llama-3.2-3B-Instruct"]);
+  const ollama = (await (await fetch(`${olla.url}/olla/models?format=ollama`)).json()) as {
+    models: unknown[];
+  };
+  expect(ollama.models).toHaveLength(3);
+  const bad = await fetch(`${olla.url}/olla/models?format=xml`);
+  expect(bad.status).toBe(400);
+});
+
+test("/olla/models/{id} finds ids with a slash; /internal/status/models summarises", async () => {
+  const found = await fetch(`${olla.url}/olla/models/meta-llama/Llama-3.2-3B-Instruct`);
+  expect(found.status).toBe(200);
+  expect(
+    ((await found.json()) as { olla: { availability: { endpoint: string }[] } }).olla.availability[0]!
+      .endpoint,
+  ).toBe("gpu");
+  expect((await fetch(`${olla.url}/olla/models/nope`)).status).toBe(404);
+  const summary = (await (await fetch(`${olla.url}/internal/status/models`)).json()) as {
+    total_models: number;
+    total_endpoints: number;
+  };
+  expect(summary).toMatchObject({ total_models: 4, total_endpoints: 3 });
 });

@@ -1,0 +1,137 @@
+// /olla/models (the unified catalogue in the format asked for, with filters), /olla/models/{id}
+// (ids may contain "/", as Hugging Face names do) and /internal/status/models.
+
+import { errorResponse } from "../http/errors.ts";
+import type { Route } from "../http/router.ts";
+import { buildCatalogue, findModel, modelType, type UnifiedModel } from "./catalogue.ts";
+import { type ListSource, ollamaTags, openaiModels } from "./lists.ts";
+
+const FORMATS = ["unified", "openai", "ollama", "lmstudio"] as const;
+
+function unifiedEntry(model: UnifiedModel, created: number) {
+  return {
+    id: model.id,
+    object: "model",
+    created,
+    owned_by: "olla",
+    olla: {
+      family: model.family ?? null,
+      parameter_size: model.parameterSize ?? null,
+      quantization: model.quantization ?? null,
+      type: modelType(model),
+      aliases: model.aliases,
+      capabilities: model.capabilities,
+      max_context_length: model.contextLength ?? null,
+      availability: model.sources.map(({ endpoint, model: native }) => ({
+        endpoint: endpoint.name,
+        name: native.name,
+        state: native.loaded === true ? "loaded" : native.loaded === false ? "not-loaded" : "available",
+        size: native.sizeBytes ?? null,
+      })),
+    },
+  };
+}
+
+function lmstudioEntries(models: UnifiedModel[]) {
+  return models.flatMap((model) =>
+    model.sources
+      .filter(({ endpoint }) => endpoint.profile.name === "lm-studio")
+      .map(({ model: native }) => ({
+        id: native.name,
+        object: "model",
+        type: native.type ?? modelType(model),
+        publisher: native.publisher ?? null,
+        arch: native.family ?? null,
+        quantization: native.quantization ?? null,
+        state: native.loaded === true ? "loaded" : "not-loaded",
+        max_context_length: native.contextLength ?? null,
+      })),
+  );
+}
+
+export function catalogueRoutes(source: ListSource): Route[] {
+  return [
+    {
+      methods: ["GET"],
+      path: "/olla/models",
+      handler: (_request, context) => {
+        const query = context.url.searchParams;
+        const format = query.get("format") ?? "unified";
+        if (!(FORMATS as readonly string[]).includes(format)) {
+          return errorResponse(
+            "openai",
+            400,
+            `unknown format "${format}"; expected one of ${FORMATS.join(", ")}`,
+          );
+        }
+        const endpointName = query.get("endpoint");
+        const family = query.get("family")?.toLowerCase();
+        const type = query.get("type");
+        const narrowed: ListSource = {
+          ...source,
+          endpoints: endpointName
+            ? source.endpoints.filter((endpoint) => endpoint.name === endpointName)
+            : source.endpoints,
+        };
+        const models = buildCatalogue(narrowed, {
+          includeUnavailable: query.get("include_unavailable") === "true",
+        })
+          .filter((model) => !family || model.family?.toLowerCase() === family)
+          .filter((model) => !type || modelType(model) === type);
+        const created = Math.floor(Date.now() / 1000);
+        switch (format) {
+          case "openai":
+            return Response.json(
+              openaiModels({ ...narrowed, modelsOf: (endpoint) => pick(models, endpoint) }, () => true),
+            );
+          case "ollama":
+            return Response.json(ollamaTags({ ...narrowed, modelsOf: (endpoint) => pick(models, endpoint) }));
+          case "lmstudio":
+            return Response.json({ object: "list", data: lmstudioEntries(models) });
+          default:
+            return Response.json({
+              object: "list",
+              data: models.map((model) => unifiedEntry(model, created)),
+            });
+        }
+      },
+    },
+    {
+      methods: ["GET"],
+      path: "/olla/models/",
+      prefix: true,
+      handler: (_request, context) => {
+        const id = decodeURIComponent(context.url.pathname.slice("/olla/models/".length));
+        const model = findModel(buildCatalogue(source, { includeUnavailable: true }), id);
+        if (!model) return errorResponse("openai", 404, `model ${id} not found`, { code: "model_not_found" });
+        return Response.json(unifiedEntry(model, Math.floor(Date.now() / 1000)));
+      },
+    },
+    {
+      methods: ["GET"],
+      path: "/internal/status/models",
+      handler: () => {
+        const models = buildCatalogue(source, { includeUnavailable: true });
+        const byFamily: Record<string, string[]> = {};
+        for (const model of models) (byFamily[model.family ?? "unknown"] ??= []).push(model.id);
+        const withModels = new Set(
+          models.flatMap((model) => model.sources.map(({ endpoint }) => endpoint.name)),
+        );
+        return Response.json({
+          timestamp: new Date().toISOString(),
+          total_models: models.length,
+          total_endpoints: withModels.size,
+          models_by_family: byFamily,
+          models: models.map((model) => unifiedEntry(model, Math.floor(Date.now() / 1000))),
+        });
+      },
+    },
+  ];
+}
+
+/** The native models of one endpoint that survived the catalogue's filters. */
+function pick(models: UnifiedModel[], endpoint: ListSource["endpoints"][number]) {
+  return models.flatMap((model) =>
+    model.sources.filter((entry) => entry.endpoint === endpoint).map((entry) => entry.model),
+  );
+}
