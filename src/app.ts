@@ -28,6 +28,7 @@ import { AUTO_PROFILE, type PlatformProfile, PROFILES } from "./profiles/index.t
 import { createUpstreamClient } from "./proxy/engine.ts";
 import { proxyRoutes } from "./proxy/handler.ts";
 import { createModelDiscovery, type ModelDiscovery } from "./models/discovery.ts";
+import { buildCatalogue, findModel } from "./models/catalogue.ts";
 import { catalogueRoutes } from "./models/catalogue-routes.ts";
 import { modelListRoutes } from "./models/list-routes.ts";
 import { createBalancer } from "./routing/index.ts";
@@ -179,6 +180,11 @@ export async function startApp(
         discoveryTimeoutMs: config.model_registry.routing_strategy.options.discovery_timeout,
         refreshOnMiss: config.model_registry.routing_strategy.options.discovery_refresh_on_miss,
         aliases: config.model_aliases,
+        related: config.model_registry.enable_unifier
+          ? (model) =>
+              findModel(buildCatalogue(catalogueSource(discovery), { includeUnavailable: true }), model)
+                ?.aliases ?? []
+          : undefined,
         catalogue: (endpoint) => {
           const known = discovery.modelsOf(endpoint);
           return { known: known.updatedAt !== undefined, models: known.models };

@@ -4,7 +4,7 @@
 import { errorResponse } from "../http/errors.ts";
 import type { Route } from "../http/router.ts";
 import { buildCatalogue, findModel, modelType, type UnifiedModel } from "./catalogue.ts";
-import { type ListSource, ollamaTags, openaiModels } from "./lists.ts";
+import { type ListSource, lmstudioModels, ollamaTags, openaiModels } from "./lists.ts";
 
 const FORMATS = ["unified", "openai", "ollama", "lmstudio"] as const;
 
@@ -30,23 +30,6 @@ function unifiedEntry(model: UnifiedModel, created: number) {
       })),
     },
   };
-}
-
-function lmstudioEntries(models: UnifiedModel[]) {
-  return models.flatMap((model) =>
-    model.sources
-      .filter(({ endpoint }) => endpoint.profile.name === "lm-studio")
-      .map(({ model: native }) => ({
-        id: native.name,
-        object: "model",
-        type: native.type ?? modelType(model),
-        publisher: native.publisher ?? null,
-        arch: native.family ?? null,
-        quantization: native.quantization ?? null,
-        state: native.loaded === true ? "loaded" : "not-loaded",
-        max_context_length: native.contextLength ?? null,
-      })),
-  );
 }
 
 export function catalogueRoutes(source: ListSource): Route[] {
@@ -87,7 +70,9 @@ export function catalogueRoutes(source: ListSource): Route[] {
           case "ollama":
             return Response.json(ollamaTags({ ...narrowed, modelsOf: (endpoint) => pick(models, endpoint) }));
           case "lmstudio":
-            return Response.json({ object: "list", data: lmstudioEntries(models) });
+            return Response.json(
+              lmstudioModels({ ...narrowed, modelsOf: (endpoint) => pick(models, endpoint) }),
+            );
           default:
             return Response.json({
               object: "list",

@@ -1,10 +1,11 @@
 // Routes that answer model lists from the fleet's catalogue instead of asking one endpoint:
-// /olla/api/tags (and /olla/ollama/api/tags) and /olla/v1/models (and each provider's /v1/models).
+// /olla/api/tags and /olla/api/ps (Ollama), /olla/lmstudio/api/v0/models (LM Studio), and
+// /olla/v1/models (the fleet, or each provider's /v1/models).
 
 import type { Endpoint } from "../endpoints/index.ts";
 import type { Route } from "../http/router.ts";
 import type { PlatformProfile } from "../profiles/index.ts";
-import { type ListSource, ollamaTags, openaiModels } from "./lists.ts";
+import { type ListSource, lmstudioModels, ollamaRunning, ollamaTags, openaiModels } from "./lists.ts";
 
 const json = (body: unknown) => Response.json(body);
 
@@ -13,9 +14,18 @@ export function modelListRoutes(source: ListSource, profiles: readonly PlatformP
   const routes: Route[] = [
     { methods: ["GET"], path: "/olla/api/tags", handler: () => json(ollamaTags(source)) },
     { methods: ["GET"], path: "/olla/ollama/api/tags", handler: () => json(ollamaTags(source)) },
+    { methods: ["GET"], path: "/olla/api/ps", handler: () => json(ollamaRunning(source)) },
+    { methods: ["GET"], path: "/olla/ollama/api/ps", handler: () => json(ollamaRunning(source)) },
     { methods: ["GET"], path: "/olla/v1/models", handler: () => json(openaiModels(source, any)) },
     { methods: ["GET"], path: "/olla/proxy/v1/models", handler: () => json(openaiModels(source, any)) },
   ];
+  for (const prefix of profiles.find((profile) => profile.name === "lm-studio")?.prefixes ?? []) {
+    routes.push({
+      methods: ["GET"],
+      path: `/olla/${prefix}/api/v0/models`,
+      handler: () => json(lmstudioModels(source)),
+    });
+  }
   for (const profile of profiles) {
     if (!profile.openaiCompatible) continue;
     const ofProfile = (endpoint: Endpoint) => endpoint.profile.name === profile.name;

@@ -56,3 +56,45 @@ export function openaiModels(source: ListSource, accepts: (endpoint: Endpoint) =
     })),
   };
 }
+
+/** Ollama's /api/ps: the models loaded right now on healthy Ollama endpoints. */
+export function ollamaRunning(source: ListSource) {
+  const models = collect(source, (endpoint) => endpoint.profile.name === "ollama").filter(
+    (model) => model.loaded,
+  );
+  return {
+    models: models.map((model) => ({
+      name: model.name,
+      model: model.name,
+      size: model.sizeBytes ?? 0,
+      digest: model.digest ?? "",
+      details: {
+        parent_model: "",
+        format: model.format ?? "",
+        family: model.family ?? "",
+        families: model.families ?? (model.family ? [model.family] : null),
+        parameter_size: model.parameterSize ?? "",
+        quantization_level: model.quantization ?? "",
+      },
+    })),
+  };
+}
+
+/** LM Studio's /api/v0/models from healthy LM Studio endpoints. */
+export function lmstudioModels(source: ListSource) {
+  const models = collect(source, (endpoint) => endpoint.profile.name === "lm-studio");
+  return {
+    object: "list",
+    data: models.map((model) => ({
+      id: model.name,
+      object: "model",
+      type: model.type ?? (model.capabilities.includes("embeddings") ? "embeddings" : "llm"),
+      publisher: model.publisher ?? null,
+      arch: model.family ?? null,
+      compatibility_type: model.format ?? null,
+      quantization: model.quantization ?? null,
+      state: model.loaded === true ? "loaded" : "not-loaded",
+      max_context_length: model.contextLength ?? null,
+    })),
+  };
+}

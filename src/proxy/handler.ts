@@ -95,6 +95,8 @@ export interface ModelRouting {
   refreshOnMiss: boolean;
   /** model_aliases: alias → backend names. */
   aliases: Readonly<Record<string, readonly string[]>>;
+  /** The unified catalogue's other names for a model. */
+  related?: (model: string) => readonly string[];
 }
 
 /** The platforms that can answer a path: Ollama's native /api/ paths, or the OpenAI API. */
@@ -120,6 +122,7 @@ async function routeModel(
       fallback: models.fallback,
       compatible: speaksPath(pathname),
       aliases: models.aliases,
+      related: models.related,
     });
   const first = decide();
   if (first.decision !== "rejected" || (models.strategy !== "discovery" && !models.refreshOnMiss))

@@ -38,6 +38,8 @@ export interface ModelRoutingInput {
   compatible: (endpoint: Endpoint) => boolean;
   /** model_aliases: alias → the backend names it stands for. */
   aliases?: Readonly<Record<string, readonly string[]>>;
+  /** Other names the unified catalogue knows this model by (tried when no endpoint lists the name). */
+  related?: (model: string) => readonly string[];
 }
 
 /** The listed name matching one of `wanted` (in order): exact first, then ignoring case. */
@@ -57,10 +59,8 @@ function match(
   return undefined;
 }
 
-export function routeByModel(input: ModelRoutingInput): ModelRoute {
-  const alias = input.aliases?.[input.model];
-  // An alias stands for its backend names; a name that is also listed as-is still matches first.
-  const wanted = alias ? [input.model, ...alias] : [input.model];
+/** Where the wanted names are listed: up endpoints by loaded state, unknown lists, down hosts. */
+function scan(input: ModelRoutingInput, wanted: readonly string[]) {
   const nameOn = new Map<Endpoint, string>();
   const loadedUp: Endpoint[] = [];
   const coldUp: Endpoint[] = [];
@@ -82,6 +82,25 @@ export function routeByModel(input: ModelRoutingInput): ModelRoute {
     if (found.name !== input.model) nameOn.set(endpoint, found.name);
     (found.loaded === false ? coldUp : loadedUp).push(endpoint);
   }
+  return { nameOn, loadedUp, coldUp, unlisted, hostsDown };
+}
+
+export function routeByModel(input: ModelRoutingInput): ModelRoute {
+  const alias = input.aliases?.[input.model];
+  // An alias stands for its backend names; a name that is also listed as-is still matches first.
+  let found = scan(input, alias ? [input.model, ...alias] : [input.model]);
+  let unified = false;
+  if (found.loadedUp.length + found.coldUp.length === 0 && input.related) {
+    // No healthy endpoint lists that name: the unified catalogue may know the same model (same
+    // digest) under other names on other endpoints.
+    const names = input.related(input.model).filter((name) => name !== input.model);
+    const other = names.length > 0 ? scan(input, names) : undefined;
+    if (other && other.loadedUp.length + other.coldUp.length > 0) {
+      found = other;
+      unified = true;
+    }
+  }
+  const { nameOn, loadedUp, coldUp, unlisted, hostsDown } = found;
 
   const hosts = [loadedUp, coldUp].filter((tier) => tier.length > 0);
   if (hosts.length > 0) {
@@ -89,7 +108,7 @@ export function routeByModel(input: ModelRoutingInput): ModelRoute {
     return {
       tiers: unlisted.length ? [...hosts, unlisted] : hosts,
       decision: "routed",
-      reason: alias ? "alias_resolved" : "model_found",
+      reason: alias ? "alias_resolved" : unified ? "unified_id" : "model_found",
       nameOn,
     };
   }

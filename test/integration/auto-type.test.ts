@@ -45,7 +45,11 @@ test("each auto endpoint shows its detected platform and probes its health path"
 });
 
 test("provider routes follow the detected platform", async () => {
-  const response = await fetch(`${olla.url}/olla/lmstudio/api/v0/models`);
+  const response = await fetch(`${olla.url}/olla/lmstudio/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "llama-3.2-3b-instruct", messages: [{ role: "user", content: "x" }] }),
+  });
   expect(response.status).toBe(200);
   expect(response.headers.get("x-olla-endpoint")).toBe("b");
 });

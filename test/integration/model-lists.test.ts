@@ -105,3 +105,59 @@ test("/olla/models/{id} finds ids with a slash; /internal/status/models summaris
   };
   expect(summary).toMatchObject({ total_models: 4, total_endpoints: 3 });
 });
+
+test("/olla/api/ps lists loaded Ollama models; /olla/lmstudio/api/v0/models speaks LM Studio", async () => {
+  const running = await new Ollama({ host: `${olla.url}/olla` }).ps();
+  expect(running.models.map((model) => model.name).sort()).toEqual([
+    "llama3.2:latest",
+    "mistral:latest",
+    "qwen3:4b",
+  ]);
+  const lm = await startFakeUpstream({ kind: "lmstudio" });
+  const withLm = await startTestOlla(endpointsYaml([{ name: "lm", url: lm.url, type: "lm-studio" }]));
+  try {
+    const list = (await (await fetch(`${withLm.url}/olla/lmstudio/api/v0/models`)).json()) as {
+      data: { id: string; state: string; type: string }[];
+    };
+    expect(list.data.find((model) => model.id === "qwen2.5-7b-instruct")).toMatchObject({
+      state: "not-loaded",
+      type: "llm",
+    });
+    expect(list.data.find((model) => model.id === "llama-3.2-3b-instruct")!.state).toBe("loaded");
+  } finally {
+    await withLm.stop();
+    await lm.stop();
+  }
+});
+
+test("a model known by another name elsewhere (same digest) is routed there, renamed", async () => {
+  const a = await startFakeUpstream({
+    kind: "ollama",
+    models: [{ id: "llama3.2:latest", digest: "sha256:same" }],
+  });
+  const b = await startFakeUpstream({
+    kind: "ollama",
+    models: [{ id: "llama3.2:3b", digest: "sha256:same" }],
+  });
+  const fleet = await startTestOlla(
+    endpointsYaml([
+      { name: "a", url: a.url, type: "ollama" },
+      { name: "b", url: b.url, type: "ollama" },
+    ]),
+  );
+  try {
+    await a.stop();
+    await fleet.app.health.checkNow(fleet.app.endpoints.find((endpoint) => endpoint.name === "a")!);
+    const response = await fetch(`${fleet.url}/olla/api/generate`, {
+      method: "POST",
+      body: JSON.stringify({ model: "llama3.2:latest", prompt: "x", stream: false }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-olla-endpoint")).toBe("b");
+    expect(response.headers.get("x-olla-routing-reason")).toBe("unified_id");
+    expect(JSON.parse(b.requests.at(-1)!.body).model).toBe("llama3.2:3b");
+  } finally {
+    await fleet.stop();
+    await b.stop();
+  }
+});

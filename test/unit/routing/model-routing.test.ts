@@ -49,6 +49,14 @@ describe("routeByModel", () => {
     expect(result.nameOn.get(b)).toBe("llama3.2:latest");
   });
 
+  test("a name no healthy endpoint lists is found under its other names in the unified catalogue", () => {
+    const related = (model: string) => (model === "deepseek-r1:7b" ? ["deepseek-r1:7b", "qwen3:4b"] : []);
+    const result = route("deepseek-r1:7b", { related, inScope: [a, down] });
+    expect(result).toMatchObject({ decision: "routed", reason: "unified_id" });
+    expect(names(result.tiers)).toEqual([["a"]]);
+    expect(result.nameOn.get(a)).toBe("qwen3:4b");
+  });
+
   test("nobody lists it: endpoints with unknown lists may still have it", () => {
     expect(route("phi4")).toMatchObject({ decision: "routed", reason: "model_list_unknown" });
     expect(names(route("phi4").tiers)).toEqual([["c"]]);
