@@ -77,6 +77,14 @@ function isSpace(byte: number | undefined): boolean {
 }
 
 const decoder = new TextDecoder();
+const MODEL_KEY = new TextEncoder().encode("model");
+const STREAM_KEY = new TextEncoder().encode("stream");
+
+function keyIs(bytes: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
+  if (end - start !== key.length) return false;
+  for (let i = 0; i < key.length; i++) if (bytes[start + i] !== key[i]) return false;
+  return true;
+}
 
 /** Scans a JSON object's top level for "model" and "stream"; other values are skipped unparsed. */
 export function inspectJson(bytes: Uint8Array): BodyFacts {
@@ -93,7 +101,12 @@ export function inspectJson(bytes: Uint8Array): BodyFacts {
       const end = skipString(bytes, at);
       if (end < 0) return { ...facts, malformed: true };
       if (depth === 1 && expectKey) {
-        key = decoder.decode(bytes.subarray(at + 1, end - 1));
+        // Only two keys matter: compare bytes instead of decoding every key.
+        key = keyIs(bytes, at + 1, end - 1, MODEL_KEY)
+          ? "model"
+          : keyIs(bytes, at + 1, end - 1, STREAM_KEY)
+            ? "stream"
+            : "";
         expectKey = false;
       } else if (depth === 1 && key === "model") {
         try {

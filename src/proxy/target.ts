@@ -4,7 +4,12 @@
 import type { Endpoint } from "../endpoints/index.ts";
 
 /** Resolves `.`/`..` segments (also %2e-encoded) and duplicate slashes; keeps a trailing slash. */
+/** Dot segments, encoded dots or empty segments: only then does a path need cleaning. */
+const NEEDS_CLEANING = /\/\.|\/\/|%2e/i;
+
 export function cleanPath(raw: string): string {
+  // Nearly every request path is already clean; skip the split-and-join for those.
+  if (raw.startsWith("/") && !NEEDS_CLEANING.test(raw)) return raw;
   const decoded = raw.replace(/%2e/gi, ".");
   const segments: string[] = [];
   for (const segment of decoded.split("/")) {
