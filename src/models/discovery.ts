@@ -2,7 +2,13 @@
 // discovery.model_discovery.interval, and at once when an endpoint recovers. A failed ask keeps the
 // last good list (a blip must not empty the catalogue) and is retried sooner, backing off.
 
-import { type Clock, type Endpoint, resolveEndpointUrl, systemClock } from "../endpoints/index.ts";
+import {
+  type Clock,
+  type Endpoint,
+  type Fetcher,
+  resolveEndpointUrl,
+  systemClock,
+} from "../endpoints/index.ts";
 import type { Logger } from "../log/index.ts";
 import { BUILD } from "../version.ts";
 import type { DiscoveredModel } from "./model.ts";
@@ -17,8 +23,6 @@ export interface EndpointModels {
   error?: string;
   failures: number;
 }
-
-export type Fetcher = (url: URL, init: RequestInit) => Promise<Response>;
 
 export interface ModelDiscoveryOptions {
   endpoints: readonly Endpoint[];

@@ -20,24 +20,31 @@ function collect(source: ListSource, accepts: (endpoint: Endpoint) => boolean): 
   return [...byName.values()];
 }
 
+/** One model as Ollama lists it (the fields /api/tags and /api/ps share). */
+function ollamaEntry(model: DiscoveredModel) {
+  return {
+    name: model.name,
+    model: model.name,
+    size: model.sizeBytes ?? 0,
+    digest: model.digest ?? "",
+    details: {
+      parent_model: "",
+      format: model.format ?? "",
+      family: model.family ?? "",
+      families: model.families ?? (model.family ? [model.family] : null),
+      parameter_size: model.parameterSize ?? "",
+      quantization_level: model.quantization ?? "",
+    },
+  };
+}
+
 /** Ollama's /api/tags, from endpoints that speak Ollama's native API (its /api/... paths work there). */
 export function ollamaTags(source: ListSource) {
   const models = collect(source, (endpoint) => endpoint.profile.name === "ollama");
   return {
     models: models.map((model) => ({
-      name: model.name,
-      model: model.name,
+      ...ollamaEntry(model),
       modified_at: model.modifiedAt ?? new Date(0).toISOString(),
-      size: model.sizeBytes ?? 0,
-      digest: model.digest ?? "",
-      details: {
-        parent_model: "",
-        format: model.format ?? "",
-        family: model.family ?? "",
-        families: model.families ?? (model.family ? [model.family] : null),
-        parameter_size: model.parameterSize ?? "",
-        quantization_level: model.quantization ?? "",
-      },
     })),
   };
 }
@@ -63,20 +70,7 @@ export function ollamaRunning(source: ListSource) {
     (model) => model.loaded,
   );
   return {
-    models: models.map((model) => ({
-      name: model.name,
-      model: model.name,
-      size: model.sizeBytes ?? 0,
-      digest: model.digest ?? "",
-      details: {
-        parent_model: "",
-        format: model.format ?? "",
-        family: model.family ?? "",
-        families: model.families ?? (model.family ? [model.family] : null),
-        parameter_size: model.parameterSize ?? "",
-        quantization_level: model.quantization ?? "",
-      },
-    })),
+    models: models.map(ollamaEntry),
   };
 }
 

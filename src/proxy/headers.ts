@@ -46,6 +46,17 @@ function connectionNamed(headers: Headers): Set<string> {
   );
 }
 
+/** Copies every header except hop-by-hop ones (incl. those named in Connection) and those `drop` refuses. */
+function copyHeaders(from: Headers, drop: (name: string) => boolean): Headers {
+  const named = connectionNamed(from);
+  const out = new Headers();
+  for (const [name, value] of from) {
+    if (HOP_BY_HOP.has(name) || named.has(name) || drop(name)) continue;
+    out.append(name, value);
+  }
+  return out;
+}
+
 export interface ForwardContext {
   endpoint: Endpoint;
   requestId: string;
@@ -57,15 +68,14 @@ export interface ForwardContext {
 
 export function upstreamRequestHeaders(incoming: Headers, context: ForwardContext): Headers {
   const { endpoint } = context;
-  const named = connectionNamed(incoming);
-  const out = new Headers();
-  for (const [name, value] of incoming) {
-    if (HOP_BY_HOP.has(name) || NOT_FORWARDED.has(name) || named.has(name) || name.startsWith("x-forwarded-"))
-      continue;
-    if (endpoint.hasAuth && CLIENT_CREDENTIALS.has(name)) continue;
-    if (endpoint.ownHeaderNames.has(name)) continue;
-    out.append(name, value);
-  }
+  const out = copyHeaders(
+    incoming,
+    (name) =>
+      NOT_FORWARDED.has(name) ||
+      name.startsWith("x-forwarded-") ||
+      (endpoint.hasAuth && CLIENT_CREDENTIALS.has(name)) ||
+      endpoint.ownHeaderNames.has(name),
+  );
   const forwardedFor = incoming.get("x-forwarded-for");
   const peer = context.peer ?? "unknown";
   out.set("x-forwarded-for", forwardedFor ? `${forwardedFor}, ${peer}` : peer);
@@ -88,13 +98,14 @@ export interface ResponseContext {
 
 export function clientResponseHeaders(upstream: Headers, context: ResponseContext): Headers {
   const { endpoint } = context;
-  const named = connectionNamed(upstream);
-  const out = new Headers();
-  for (const [name, value] of upstream) {
-    if (HOP_BY_HOP.has(name) || UPSTREAM_SECRETS.has(name) || named.has(name)) continue;
-    if (name.startsWith("x-olla-") || endpoint.ownHeaderNames.has(name) || name === "via") continue;
-    out.append(name, value);
-  }
+  const out = copyHeaders(
+    upstream,
+    (name) =>
+      UPSTREAM_SECRETS.has(name) ||
+      name.startsWith("x-olla-") ||
+      endpoint.ownHeaderNames.has(name) ||
+      name === "via",
+  );
   const upstreamVia = upstream.get("via");
   out.set("via", upstreamVia ? `${VIA}, ${upstreamVia}` : VIA);
   out.set("x-served-by", `olla/${BUILD.version}`);

@@ -6,7 +6,6 @@ export {
   DEFAULT_STREAM_BUFFER,
   DEFAULT_UPSTREAM_OPTIONS,
   isStreamingBody,
-  isUpstreamError,
   type StreamingBody,
   resolveUpstreamOptions,
   type UpstreamClient,

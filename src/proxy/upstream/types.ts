@@ -93,10 +93,6 @@ export class UpstreamError extends Error {
   }
 }
 
-export function isUpstreamError(err: unknown): err is UpstreamError {
-  return err instanceof UpstreamError;
-}
-
 export interface UpstreamTlsOptions {
   /** false accepts any certificate (self-signed upstreams on a LAN). Default true. */
   rejectUnauthorized?: boolean;

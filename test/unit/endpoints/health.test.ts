@@ -252,6 +252,31 @@ describe("health scheduler", () => {
     scheduler.stop();
   });
 
+  test("no more than max_concurrent probes run at once", async () => {
+    const endpoints = Array.from({ length: 6 }, (_, i) =>
+      testEndpoint({ name: `n${i}`, url: `http://127.0.0.1:${10 + i}` }, { status: "unknown" }),
+    );
+    let running = 0;
+    let peak = 0;
+    const scheduler = createHealthScheduler({
+      endpoints,
+      clock: manualClock(),
+      logger,
+      maxConcurrent: 2,
+      probe: async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await Bun.sleep(10);
+        running--;
+        return { status: "healthy", latencyMs: 10 };
+      },
+    });
+    await scheduler.start();
+    expect(peak).toBe(2);
+    expect(endpoints.every((endpoint) => endpoint.status === "healthy")).toBe(true);
+    scheduler.stop();
+  });
+
   test("stop() cancels every timer", async () => {
     const { clock, probes, scheduler } = scripted(["healthy"]);
     await scheduler.start();

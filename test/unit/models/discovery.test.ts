@@ -116,4 +116,34 @@ describe("model discovery", () => {
     expect(discovery.modelsOf(endpoint)).toMatchObject({ failures: 0, error: undefined });
     discovery.stop();
   });
+
+  test("no more than concurrent_workers endpoints are asked at once", async () => {
+    const endpoints = Array.from({ length: 5 }, (_, i) =>
+      testEndpoint({ name: `w${i}`, url: vllm.url, type: "vllm" }),
+    );
+    let running = 0;
+    let peak = 0;
+    const discovery = createModelDiscovery({
+      endpoints,
+      intervalMs: 60_000,
+      timeoutMs: 2000,
+      workers: 2,
+      logger,
+      clock: manualClock(),
+      isRoutable,
+      fetcher: async (url, init) => {
+        running++;
+        peak = Math.max(peak, running);
+        try {
+          return await fetch(url, init);
+        } finally {
+          running--;
+        }
+      },
+    });
+    await discovery.start();
+    expect(peak).toBe(2);
+    expect(endpoints.every((endpoint) => discovery.modelsOf(endpoint).models.length === 1)).toBe(true);
+    discovery.stop();
+  });
 });
