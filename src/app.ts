@@ -16,14 +16,28 @@ import {
   statusSnapshot,
 } from "./endpoints/index.ts";
 import {
+  apiFamily,
   createCors,
+  createGuard,
   createRouter,
   type HttpServer,
   internalRoutes,
   startHttpServer,
   systemRoutes,
 } from "./http/index.ts";
-import type { Logger } from "./log/index.ts";
+import {
+  allowList,
+  apiKeyGuard,
+  clientIp,
+  compileCidrs,
+  createRateLimiter,
+  createRedisBuckets,
+  createSharedRateLimiter,
+  type RateLimiter,
+  type SharedRateLimiter,
+  type StoreStatus,
+} from "./limits/index.ts";
+import { type Logger, writeAccessLog } from "./log/index.ts";
 import { AUTO_PROFILE, type PlatformProfile, PROFILES } from "./profiles/index.ts";
 import { createUpstreamClient } from "./proxy/engine.ts";
 import { proxyRoutes } from "./proxy/handler.ts";
@@ -32,7 +46,10 @@ import { buildCatalogue, findModel } from "./models/catalogue.ts";
 import { catalogueRoutes } from "./models/catalogue-routes.ts";
 import { modelListRoutes } from "./models/list-routes.ts";
 import { createBalancer } from "./routing/index.ts";
+import { createMetrics } from "./stats/metrics.ts";
 import { monitorEventLoop, processSnapshot } from "./stats/process.ts";
+import { createRequestStats, tallyJson } from "./stats/request-stats.ts";
+import type { RequestRecord } from "./http/router.ts";
 import { BUILD } from "./version.ts";
 
 export interface App {
@@ -58,7 +75,16 @@ export const CAPABILITIES = [
   "model_discovery",
   "model_routing",
   "cors",
+  "request_stats",
+  "prometheus_metrics",
+  "access_log",
+  "rate_limiting",
+  "client_api_keys",
 ] as const;
+
+/** Stats memory bounds: models tracked at once, and how long an unused model's entry is kept. */
+const STATS_MAX_MODELS = 500;
+const STATS_MODEL_IDLE_MS = 60 * 60 * 1000;
 
 export async function startApp(
   config: Config,
@@ -98,10 +124,65 @@ export async function startApp(
     return probeEndpoint(endpoint);
   };
 
+  const stats = createRequestStats({ maxModels: STATS_MAX_MODELS, modelIdleMs: STATS_MODEL_IDLE_MS });
+  const metrics = createMetrics();
+  const pruneTimer = setInterval(() => stats.prune(), 5 * 60 * 1000);
+  pruneTimer.unref();
+  const accessLogger = logger.child({ component: "access" });
+  const onRequestEnd = (record: RequestRecord) => {
+    const durationMs = performance.now() - record.started;
+    if (record.status >= 400) record.failure ??= `http_${Math.floor(record.status / 100)}xx`;
+    for (const attempt of record.attempts ?? []) {
+      stats.start(attempt.endpoint, record.model);
+      stats.finish({
+        ...record,
+        endpoint: attempt.endpoint,
+        failure: attempt.failure,
+        durationMs,
+        usage: undefined,
+      });
+    }
+    if (record.endpoint !== undefined) {
+      stats.finish({ ...record, endpoint: record.endpoint, durationMs });
+    } else if (record.path.startsWith("/olla/")) {
+      stats.rejected(record.model, record.failure ?? "rejected");
+    }
+    if (record.path.startsWith("/olla/")) {
+      metrics.request({
+        endpoint: record.endpoint ?? "none",
+        model: record.model ?? "",
+        status: record.status,
+        family: apiFamily(record.path),
+        durationMs,
+        ttftMs: record.ttftMs,
+        usage: record.usage,
+      });
+    }
+    if (config.server.request_logging) writeAccessLog(accessLogger, { ...record, durationMs });
+  };
+
+  const limits = startRateLimits(config, logger.child({ component: "rate_limits" }));
+  const keys = apiKeyGuard(config.server.auth.api_keys);
+  const trusted = compileCidrs(config.server.rate_limits.trusted_proxy_cidrs);
+  const trustProxyHeaders = config.server.rate_limits.trust_proxy_headers;
+  const guard = createGuard({
+    rateLimit: limits?.limiter ? (kind, ip) => limits.limiter.check(kind, ip) : undefined,
+    apiKeys: keys.enabled ? keys : undefined,
+    internalAllowed: config.dashboard.gate_internal_api
+      ? allowList(config.dashboard.access_policy.allowed_cidrs)
+      : undefined,
+    onLimited: (scope) => metrics.rateLimited(scope),
+  });
+
   const healthConfig = config.discovery.health_check;
   const health = createHealthScheduler({
     endpoints,
-    probe,
+    probe: async (endpoint) => {
+      const started = performance.now();
+      const result = await probe(endpoint);
+      metrics.healthCheck(endpoint.name, (performance.now() - started) / 1000);
+      return result;
+    },
     logger: logger.child({ component: "health" }),
     backoffCapMs: healthConfig.max_backoff,
     maxConcurrent: healthConfig.max_concurrent,
@@ -134,8 +215,8 @@ export async function startApp(
   const lag = monitorEventLoop();
   const { server: serverConfig } = config;
   const snapshots = {
-    status: () =>
-      statusSnapshot(endpoints, {
+    status: () => ({
+      ...statusSnapshot(endpoints, {
         version: BUILD.version,
         commit: BUILD.commit,
         engine: config.proxy.engine,
@@ -143,6 +224,8 @@ export async function startApp(
         startedAt,
         now: Date.now(),
       }),
+      rate_limits: limits ? limits.status() : { enabled: false },
+    }),
     endpoints: () =>
       endpointsSnapshot(endpoints, health, Date.now(), (endpoint) => {
         if (!discovery) return {};
@@ -155,6 +238,60 @@ export async function startApp(
         };
       }),
     process: () => processSnapshot(lag, { open_requests: server.pending(), upstream_pool: client.stats() }),
+    statsEndpoints: () => ({
+      timestamp: new Date().toISOString(),
+      endpoints: endpoints.map((endpoint) => {
+        const tally = stats.endpoint(endpoint.name);
+        return {
+          name: endpoint.name,
+          status: endpoint.status,
+          ...(tally ? tallyJson(tally) : { requests: 0 }),
+        };
+      }),
+    }),
+    statsModels: (includeEndpoints: boolean) => ({
+      timestamp: new Date().toISOString(),
+      models: [...stats.models()].map(([name, entry]) => ({
+        name,
+        ...tallyJson(entry.total),
+        ...(includeEndpoints
+          ? {
+              endpoints: [...entry.byEndpoint].map(([endpoint, tally]) => ({
+                endpoint,
+                ...tallyJson(tally),
+              })),
+            }
+          : {}),
+      })),
+    }),
+    metrics: () => {
+      const pool = client.stats();
+      const { lastMs } = lag.read();
+      return metrics.render({
+        endpoints: endpoints.map((endpoint) => ({
+          name: endpoint.name,
+          up: isRoutable(endpoint),
+          inFlight: endpoint.inFlight,
+        })),
+        extra: [
+          {
+            name: "olla_upstream_connections",
+            help: "Upstream connections of the proxy engine, by state.",
+            samples: [
+              [{ state: "open" }, pool.open],
+              [{ state: "idle" }, pool.idle],
+              [{ state: "queued" }, pool.queued],
+              [{ state: "in_flight" }, pool.inFlight],
+            ],
+          },
+          {
+            name: "olla_event_loop_lag_seconds",
+            help: "How late the event loop ran a timer at the last sample.",
+            samples: [[{}, lastMs / 1000]],
+          },
+        ],
+      });
+    },
   };
   const router = createRouter([
     ...systemRoutes({
@@ -173,6 +310,7 @@ export async function startApp(
       reportFailure: (endpoint, reason) => health.reportFailure(endpoint, reason),
       isRoutable,
       maxBodySize: serverConfig.request_limits.max_body_size,
+      readTimeoutMs: serverConfig.read_timeout,
       responseTimeoutMs: config.proxy.response_timeout,
       models: discovery && {
         strategy: config.model_registry.routing_strategy.type,
@@ -194,18 +332,31 @@ export async function startApp(
         },
       },
       logger: logger.child({ component: "proxy" }),
+      clientKeysAreOurs: keys.enabled,
     }),
   ]);
   const maxBody = serverConfig.request_limits.max_body_size;
   const server = startHttpServer({
     host: serverConfig.host,
     port: serverConfig.port,
-    idleTimeoutSeconds: (serverConfig.idle_timeout || serverConfig.read_timeout) / 1000,
+    // Bun has one timer per connection (no bytes either way): it is both the keep-alive idle limit
+    // and the only limit on a client that goes quiet before its headers are complete.
+    idleTimeoutSeconds:
+      Math.min(
+        serverConfig.idle_timeout || serverConfig.read_timeout,
+        serverConfig.read_header_timeout || Infinity,
+      ) / 1000,
     // Bun's own cap must sit above olla's limit so olla answers oversize bodies with its JSON 413.
     maxRequestBodySize: maxBody === 0 ? Number.MAX_SAFE_INTEGER : Math.max(maxBody + 1, 128 * 1024 * 1024),
     router,
     logger,
     cors: serverConfig.cors.enabled ? createCors(serverConfig.cors) : undefined,
+    onRequestEnd,
+    guard,
+    clientIp: (request, peer) =>
+      peer === undefined
+        ? undefined
+        : clientIp(peer, request.headers, { trustProxyHeaders, trustedCidrs: trusted }),
   });
   return {
     server,
@@ -214,10 +365,53 @@ export async function startApp(
     async stop() {
       health.stop();
       discovery?.stop();
+      clearInterval(pruneTimer);
+      limits?.stop();
       lag.stop();
       const result = await server.stop(serverConfig.shutdown_timeout);
       client.close();
       return result;
+    },
+  };
+}
+
+function storeStatus(status: StoreStatus) {
+  // "local" while a configured Redis is away: the limits are then per replica.
+  return {
+    store: status.store === "redis" ? "redis" : "memory (redis unreachable)",
+    healthy: status.healthy,
+    last_error: status.lastError ?? null,
+  };
+}
+
+/** server.rate_limits: in-memory buckets, or Redis-backed ones shared by replicas (falling back to
+ * memory while Redis is away). Undefined when every limit is 0. */
+function startRateLimits(config: Config, logger: Logger) {
+  const settings = config.server.rate_limits;
+  const options = {
+    globalPerMinute: settings.global_requests_per_minute,
+    perIpPerMinute: settings.per_ip_requests_per_minute,
+    healthPerMinute: settings.health_requests_per_minute,
+    burst: settings.burst_size,
+  };
+  if (options.globalPerMinute === 0 && options.perIpPerMinute === 0 && options.healthPerMinute === 0) return;
+  const shared = settings.store !== "memory";
+  const limiter: RateLimiter | SharedRateLimiter = shared
+    ? createSharedRateLimiter(options, createRedisBuckets({ url: settings.store, logger }))
+    : createRateLimiter(options);
+  const sweeper = setInterval(() => limiter.sweep(), settings.cleanup_interval);
+  sweeper.unref();
+  return {
+    limiter,
+    status: () => ({
+      enabled: true,
+      ...("status" in limiter
+        ? storeStatus(limiter.status())
+        : { store: "memory", healthy: true, last_error: null }),
+    }),
+    stop() {
+      clearInterval(sweeper);
+      if ("close" in limiter) limiter.close();
     },
   };
 }

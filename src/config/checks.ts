@@ -1,6 +1,6 @@
 // Rules that span keys or need more than a type: endpoint URLs and names, timeouts, CIDRs, CORS.
 
-import { parseCidr } from "../net/cidr.ts";
+import { compileCidrs } from "../limits/index.ts";
 import type { ConfigProblem } from "./problems.ts";
 import type { Config } from "./schema.ts";
 
@@ -16,6 +16,15 @@ export interface CheckOptions {
 /** The default name of an endpoint that has none: its host and port. */
 export function defaultEndpointName(url: URL): string {
   return url.port ? `${url.hostname}:${url.port}` : url.hostname;
+}
+
+function isCidr(text: string): boolean {
+  try {
+    compileCidrs([text]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function checkConfig(config: Config, options: CheckOptions): ConfigProblem[] {
@@ -77,7 +86,7 @@ export function checkConfig(config: Config, options: CheckOptions): ConfigProble
   ];
   for (const [path, cidrs] of cidrLists) {
     cidrs.forEach((cidr, index) => {
-      if (!parseCidr(cidr))
+      if (!isCidr(cidr))
         add("error", `${path}[${index}]`, "expected an IP range such as 10.0.0.0/8 or ::1/128", cidr);
     });
   }
@@ -86,6 +95,16 @@ export function checkConfig(config: Config, options: CheckOptions): ConfigProble
       "error",
       "dashboard.access_policy.allowed_cidrs",
       "the dashboard is enabled, so at least one range is needed",
+    );
+  }
+
+  const store = config.server.rate_limits.store;
+  if (store !== "memory" && !/^rediss?:\/\/[^/]/.test(store)) {
+    add(
+      "error",
+      "server.rate_limits.store",
+      "expected memory, or a Redis URL such as redis://127.0.0.1:6379/0",
+      store,
     );
   }
 

@@ -9,7 +9,7 @@ import { readEnvLayer } from "./env.ts";
 import { isPlainObject, mergeLayer, originOf, unknownKeys } from "./merge.ts";
 import { ConfigError, type ConfigProblem } from "./problems.ts";
 import { type Config, configSchema, NOT_YET_ACTIVE } from "./schema.ts";
-import { resolveEndpointSecrets } from "./secrets.ts";
+import { resolveClientKeys, resolveEndpointSecrets } from "./secrets.ts";
 
 /** Looked for in the working directory, in this order, when no file is named. */
 export const CONFIG_SEARCH_PATHS = ["config/config.local.yaml", "config/config.yaml", "config.yaml"];
@@ -196,6 +196,7 @@ export function inspectConfig(options: LoadOptions = {}): ConfigReport {
     const at = `discovery.static.endpoints[${index}]`;
     problems.push(...resolveEndpointSecrets(endpoint, at, env, origin(at)));
   });
+  problems.push(...resolveClientKeys(config.server.auth, env, origin));
   const failed = problems.some((problem) => problem.level === "error");
   return failed ? { file, problems, origins } : { config, file, problems, origins };
 }

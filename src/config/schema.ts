@@ -96,12 +96,18 @@ export const configSchema = z.object({
     {
       host: text("localhost", "Address to listen on (0.0.0.0 for all interfaces)."),
       port: int(40114, "Port to listen on (0 picks a free one).", { min: 0, max: 65535 }),
-      read_timeout: duration("30s", "Longest a client may take to send its request."),
-      read_header_timeout: duration("10s", "Longest a client may take to send its headers."),
+      read_timeout: duration(
+        "30s",
+        "Longest a client may take to send its request body (408 after; 0 = none).",
+      ),
+      read_header_timeout: duration(
+        "10s",
+        "A client silent this long before its headers are complete is cut (Bun's connection idle timer).",
+      ),
       write_timeout: duration("0s", "Longest time to write a response; keep 0 for streaming."),
       idle_timeout: duration(
         "0s",
-        "Idle keep-alive client connections close after this (0 = read_timeout; ≤255s).",
+        "Idle keep-alive client connections close after this (0 = read_timeout; the smaller of this and read_header_timeout applies; ≤255s).",
         {
           max: "255s",
         },
@@ -131,8 +137,22 @@ export const configSchema = z.object({
             "Take the client IP from X-Forwarded-For / X-Real-IP of trusted proxies.",
           ),
           trusted_proxy_cidrs: list(PRIVATE_RANGES, "Peers whose forwarding headers are trusted."),
+          store: text(
+            "memory",
+            "Where buckets live: memory, or redis://[user:password@]host:port[/db] to share limits across replicas.",
+          ),
         },
         "Rate limiting.",
+      ),
+      auth: section(
+        {
+          api_keys: list(
+            [],
+            "Keys clients must send (Bearer or x-api-key) on /olla/ routes; `${ENV_VAR}` is expanded.",
+          ),
+          api_keys_file: optionalText("File with one client API key per line (# comments allowed)."),
+        },
+        "Client API keys (off while no key is set).",
       ),
       cors: section(
         {
@@ -355,13 +375,7 @@ export const RETIRED_KEYS: Record<string, string> = {
 
 /** Keys accepted now whose behaviour lands in a later release: setting one says so at start-up. */
 export const NOT_YET_ACTIVE: Record<string, string> = {
-  "server.read_timeout": "slow-client cut-off is not enforced yet",
-  "server.read_header_timeout": "slow-client cut-off is not enforced yet",
   "server.write_timeout": "not enforced yet; proxy.response_timeout bounds proxied answers",
-  "server.request_logging": "the per-request access log is not written yet",
-  "server.rate_limits": "rate limiting is not enforced yet",
-  "discovery.model_discovery":
-    "model discovery is not active yet; requests are routed by endpoint, not model",
   "model_registry.unification": "models leave the catalogue as soon as their endpoint stops listing them",
   translators: "the Anthropic Messages API is not served yet",
   dashboard: "the dashboard is not served yet",

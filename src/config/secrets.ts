@@ -85,6 +85,40 @@ export function resolveEndpointSecrets(
   return problems;
 }
 
+/** server.auth: expands `${VAR}` in each key and appends the keys of api_keys_file (one per line). */
+export function resolveClientKeys(
+  auth: { api_keys: string[]; api_keys_file?: string },
+  env: Record<string, string | undefined>,
+  origin: (path: string) => string | undefined,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const fail = (path: string, message: string) =>
+    problems.push({ level: "error", path, source: origin(path), message });
+  const keys: string[] = [];
+  auth.api_keys.forEach((raw, index) => {
+    const path = `server.auth.api_keys[${index}]`;
+    const { value, missing } = expandEnv(raw, env);
+    if (missing.length) fail(path, `environment variable ${missing.join(", ")} is not set`);
+    else if (value.trim() === "") fail(path, "an API key must not be empty");
+    else keys.push(value.trim());
+  });
+  if (auth.api_keys_file !== undefined) {
+    try {
+      const lines = readFileSync(auth.api_keys_file, "utf8").split(/\r?\n/);
+      const found = lines.map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
+      if (found.length === 0) fail("server.auth.api_keys_file", `${auth.api_keys_file} holds no keys`);
+      keys.push(...found);
+    } catch (error) {
+      fail(
+        "server.auth.api_keys_file",
+        `cannot read ${auth.api_keys_file}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+      );
+    }
+  }
+  auth.api_keys = keys;
+  return problems;
+}
+
 const SECRET_HEADER = /auth|key|token|secret|password|cookie|session/i;
 const MASK = "****";
 
@@ -94,13 +128,14 @@ export function maskSecrets<T>(value: T, key = ""): T {
   if (typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {};
     for (const [name, child] of Object.entries(value)) {
-      if (key === "auth" && ["token", "key", "username", "password"].includes(name)) out[name] = MASK;
+      if (key === "auth" && name === "api_keys" && Array.isArray(child)) out[name] = child.map(() => MASK);
+      else if (key === "auth" && ["token", "key", "username", "password"].includes(name)) out[name] = MASK;
       else if (key === "headers" && SECRET_HEADER.test(name)) out[name] = MASK;
       else out[name] = maskSecrets(child, name);
     }
     return out as T;
   }
-  if (typeof value === "string" && key === "url") return maskUrl(value) as T;
+  if (typeof value === "string" && (key === "url" || key === "store")) return maskUrl(value) as T;
   return value;
 }
 

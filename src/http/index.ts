@@ -11,5 +11,6 @@ export {
   type Router,
   type ServerHandle,
 } from "./router.ts";
-export { type HttpServer, ListenError, startHttpServer } from "./server.ts";
+export { createGuard, type GuardOptions, type RateVerdict } from "./guards.ts";
+export { type Guard, type HttpServer, ListenError, startHttpServer } from "./server.ts";
 export { systemRoutes, type VersionDetails } from "./system-routes.ts";

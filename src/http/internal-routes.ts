@@ -1,5 +1,6 @@
-// /internal/status, /internal/status/endpoints and /internal/process: JSON from snapshot functions
-// the composition root provides, so this file knows routes, not endpoints.
+// /internal/status, /internal/status/endpoints, /internal/process, /internal/stats/* and
+// /internal/metrics: JSON (and Prometheus text) from snapshot functions the composition root
+// provides, so this file knows routes, not endpoints.
 
 import type { Route } from "./router.ts";
 
@@ -7,6 +8,10 @@ export interface InternalSnapshots {
   status: () => unknown;
   endpoints: () => unknown;
   process: () => unknown;
+  statsModels: (includeEndpoints: boolean) => unknown;
+  statsEndpoints: () => unknown;
+  /** Prometheus text exposition. */
+  metrics: () => string;
 }
 
 const json = (body: unknown) => Response.json(body, { headers: { "cache-control": "no-store" } });
@@ -16,5 +21,23 @@ export function internalRoutes(snapshots: InternalSnapshots): Route[] {
     { methods: ["GET"], path: "/internal/status", handler: () => json(snapshots.status()) },
     { methods: ["GET"], path: "/internal/status/endpoints", handler: () => json(snapshots.endpoints()) },
     { methods: ["GET"], path: "/internal/process", handler: () => json(snapshots.process()) },
+    {
+      methods: ["GET"],
+      path: "/internal/stats/models",
+      handler: (_request, context) =>
+        json(snapshots.statsModels(context.url.searchParams.get("include_endpoints") === "true")),
+    },
+    { methods: ["GET"], path: "/internal/stats/endpoints", handler: () => json(snapshots.statsEndpoints()) },
+    {
+      methods: ["GET"],
+      path: "/internal/metrics",
+      handler: () =>
+        new Response(snapshots.metrics(), {
+          headers: {
+            "content-type": "text/plain; version=0.0.4; charset=utf-8",
+            "cache-control": "no-store",
+          },
+        }),
+    },
   ];
 }

@@ -10,12 +10,43 @@ export interface ServerHandle {
   peerAddress(request: Request): string | undefined;
 }
 
+/** What one request did, filled in along the way; ends up in the access log and the stats. */
+export interface RequestRecord {
+  requestId: string;
+  method: string;
+  path: string;
+  /** Query string as received (the access log redacts secrets in it). */
+  search: string;
+  clientIp: string | undefined;
+  /** performance.now() at arrival. */
+  started: number;
+  status: number;
+  endpoint?: string;
+  model?: string;
+  bytesIn: number;
+  bytesOut: number;
+  /** Request arrival to the first body byte of a streamed answer. */
+  ttftMs?: number;
+  /** From the first body byte to the end of the answer. */
+  streamMs?: number;
+  usage?: { input: number; output: number; generationMs?: number };
+  /** Why the request failed, when it did (see stats/request-stats.ts). */
+  failure?: string;
+  /** Endpoints tried before the one that answered (failover), with why each failed. */
+  attempts?: { endpoint: string; failure: string }[];
+  /** Set by a handler whose answer streams on: the record is finished when the body ends, not now. */
+  deferred: boolean;
+}
+
 export interface RouteContext {
   requestId: string;
   /** performance.now() when the request arrived. */
   started: number;
   url: URL;
   server: ServerHandle;
+  record: RequestRecord;
+  /** Finishes a deferred record (call once, when the streamed body ends). */
+  finish: () => void;
 }
 
 export type Handler = (request: Request, context: RouteContext) => Response | Promise<Response>;

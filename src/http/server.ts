@@ -5,7 +5,17 @@ import type { Logger } from "../log/index.ts";
 import type { Cors } from "./cors.ts";
 import { apiFamily, errorResponse } from "./errors.ts";
 import { requestIdFor } from "./request-id.ts";
-import type { Router, ServerHandle } from "./router.ts";
+import type { RequestRecord, RouteContext, Router, ServerHandle } from "./router.ts";
+
+/** Runs before the route table: a Response stops the request there (401, 403, 429); headers are added
+ * to whatever answer the request gets (rate-limit headers). */
+export type Guard = (
+  request: Request,
+  context: RouteContext,
+) =>
+  | { response?: Response; headers?: Record<string, string> }
+  | undefined
+  | Promise<{ response?: Response; headers?: Record<string, string> } | undefined>;
 
 export interface HttpServerOptions {
   host: string;
@@ -18,6 +28,11 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Present when server.cors is enabled. */
   cors?: Cors;
+  /** The client's address for a request (trusted proxy headers applied); defaults to the TCP peer. */
+  clientIp?: (request: Request, peer: string | undefined) => string | undefined;
+  guard?: Guard;
+  /** Told once per request when it is over (for streamed answers: when the body ends). */
+  onRequestEnd?: (record: RequestRecord) => void;
 }
 
 export interface HttpServer {
@@ -59,22 +74,53 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       development: false,
       idleTimeout: Math.min(255, Math.max(0, Math.round(options.idleTimeoutSeconds))),
       maxRequestBodySize: options.maxRequestBodySize,
-      async fetch(request) {
+      async fetch(request, bun) {
         const started = performance.now();
         const url = new URL(request.url);
         const requestId = requestIdFor(request.headers);
+        const peer = bun.requestIP(request)?.address;
+        const record: RequestRecord = {
+          requestId,
+          method: request.method,
+          path: url.pathname,
+          search: url.search,
+          clientIp: options.clientIp ? options.clientIp(request, peer) : peer,
+          started,
+          status: 0,
+          bytesIn: Number(request.headers.get("content-length") ?? 0) || 0,
+          bytesOut: 0,
+          deferred: false,
+        };
+        let finished = false;
+        const finish = () => {
+          if (finished) return;
+          finished = true;
+          options.onRequestEnd?.(record);
+        };
+        const context: RouteContext = { requestId, started, url, server: handle, record, finish };
         let response: Response;
+        let extra: Record<string, string> | undefined;
         try {
-          response =
-            cors?.preflight(request) ?? (await router(request, { requestId, started, url, server: handle }));
+          const preflight = cors?.preflight(request);
+          const guarded = preflight ? undefined : await options.guard?.(request, context);
+          extra = guarded?.headers;
+          response = preflight ?? guarded?.response ?? (await router(request, context));
         } catch (error) {
           logger.error("request failed", { request_id: requestId, path: url.pathname, error });
           response = errorResponse(apiFamily(url.pathname), 500, "internal error in olla", {
             code: "internal_error",
           });
+          record.deferred = false;
         }
         response.headers.set("x-olla-request-id", requestId);
+        if (extra) for (const name in extra) response.headers.set(name, extra[name]!);
         cors?.decorate(request, response);
+        record.status = response.status;
+        if (!record.deferred) {
+          if (record.bytesOut === 0)
+            record.bytesOut = Number(response.headers.get("content-length") ?? 0) || 0;
+          finish();
+        }
         return response;
       },
       error(error) {

@@ -19,6 +19,7 @@ import {
 import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
 import {
   type BodyFacts,
+  BodyTimeoutError,
   BodyTooLargeError,
   bodyPrefix,
   inspectBody,
@@ -28,6 +29,7 @@ import {
   streamRequestBody,
   wholeBody,
 } from "./inspect.ts";
+import { observeAnswer } from "./observe.ts";
 import { errorTrailer, streamFormat } from "./stream.ts";
 import { cleanPath, upstreamUrl } from "./target.ts";
 import { type StreamingBody, type UpstreamClient, UpstreamError } from "./upstream/index.ts";
@@ -41,10 +43,14 @@ export interface ProxyDeps {
   reportFailure: (endpoint: Endpoint, reason: string) => void;
   isRoutable: (endpoint: Endpoint) => boolean;
   maxBodySize: number;
+  /** server.read_timeout: the whole request body must arrive within this of the request (0 = none). */
+  readTimeoutMs: number;
   /** Whole-response deadline (0 = none). */
   responseTimeoutMs: number;
   /** Model-aware routing; absent when model discovery is off. */
   models?: ModelRouting;
+  /** server.auth is on: the client's Authorization / x-api-key belong to olla, not the endpoint. */
+  clientKeysAreOurs?: boolean;
   logger: Logger;
 }
 
@@ -137,6 +143,26 @@ async function routeModel(
   return decide();
 }
 
+/** 408 and a closed connection: the rest of a trickling body must not be read as the next request. */
+function slowBody(family: ApiFamily, timeoutMs: number): Response {
+  return errorResponse(
+    family,
+    408,
+    `the request body did not arrive within ${timeoutMs} ms (server.read_timeout)`,
+    {
+      code: "request_timeout",
+      headers: { connection: "close" },
+    },
+  );
+}
+
+/** The failure cause stats and the access log report for an upstream error. */
+function failureCause(error: unknown): string {
+  if (!(error instanceof UpstreamError)) return "upstream_error";
+  if (error.kind.endsWith("timeout")) return "timeout";
+  return error.kind === "aborted" ? "client_gone" : "upstream_error";
+}
+
 function describe(error: unknown): string {
   if (error instanceof UpstreamError) return `${error.kind}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
@@ -157,6 +183,9 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
   let facts: BodyFacts;
   const contentType = request.headers.get("content-type");
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  // The deadline runs from the request's arrival, not from here.
+  const bodyTimeoutMs =
+    deps.readTimeoutMs > 0 ? Math.max(1, deps.readTimeoutMs - (performance.now() - context.started)) : 0;
   try {
     if (
       request.body &&
@@ -164,11 +193,11 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
       (deps.maxBodySize === 0 || declared <= deps.maxBodySize)
     ) {
       // Large: the endpoint gets it while it arrives; `model` is read from the first bytes.
-      const streaming = streamRequestBody(request, declared);
+      const streaming = streamRequestBody(request, declared, bodyTimeoutMs);
       facts = inspectBody(await bodyPrefix(streaming, INSPECT_PREFIX), contentType);
       body = streaming;
     } else {
-      body = await readBody(request, deps.maxBodySize);
+      body = await readBody(request, deps.maxBodySize, bodyTimeoutMs);
       facts = inspectBody(body, contentType);
     }
   } catch (error) {
@@ -177,10 +206,18 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
         code: "request_too_large",
       });
     }
+    if (error instanceof BodyTimeoutError) return slowBody(family, error.timeoutMs);
     return errorResponse(family, 400, "could not read the request body", { code: "bad_request" });
   }
+  const record = context.record;
+  record.model = facts.model;
+  if (body !== null) record.bytesIn = body instanceof Uint8Array ? body.byteLength : body.length;
   if (facts.modelNotString) {
     return errorResponse(family, 400, '"model" must be a string', { code: "invalid_model" });
+  }
+  // Only a whole body can be judged: a streamed body's prefix may end mid-structure.
+  if (facts.malformed && (body === null || body instanceof Uint8Array)) {
+    return errorResponse(family, 400, "the request body is not valid JSON", { code: "invalid_json" });
   }
 
   const inScope = deps.endpoints.filter(scope.accepts);
@@ -242,6 +279,8 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
       continue;
     }
     endpoint.inFlight++;
+    record.endpoint = endpoint.name;
+    const observer = observeAnswer(record, context.finish);
     let released = false;
     const release = () => {
       if (released) return;
@@ -259,13 +298,16 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
           requestId: context.requestId,
           peer: context.server.peerAddress(request),
           url: context.url,
+          clientKeysAreOurs: deps.clientKeysAreOurs,
         }),
         signal: request.signal,
         deadlineMs: deps.responseTimeoutMs,
         // The endpoint's stream goes to the client as it is; these hooks observe its end instead of
         // wrapping it in another stream (less memory and CPU per stream).
+        onChunk: observer.onChunk,
         onBodyEnd: (outcome, error) => {
           release();
+          observer.onBodyEnd(outcome);
           if (outcome === "failed") {
             deps.logger.warn("stream cut by the endpoint", {
               request_id: context.requestId,
@@ -287,7 +329,18 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
       endpoint.inFlight--;
       if (request.signal.aborted) {
         endpoint.breaker.abandon();
+        record.failure = "client_gone";
         return new Response(null, { status: 499 });
+      }
+      // The client's own upload failed (too slow, cut short): not the endpoint's fault.
+      const upload = body !== null && !(body instanceof Uint8Array) ? body.error : undefined;
+      if (upload !== undefined) {
+        endpoint.breaker.abandon();
+        if (upload instanceof BodyTimeoutError) return slowBody(family, upload.timeoutMs);
+        return errorResponse(family, 400, `the request body was cut short: ${upload.message}`, {
+          code: "bad_request",
+          headers: { connection: "close" },
+        });
       }
       // Nothing has reached the client yet, so the request can be replayed elsewhere.
       endpoint.traffic.requests++;
@@ -297,6 +350,8 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
         endpoint.breaker.failure();
         deps.reportFailure(endpoint, describe(error));
         tried.push({ endpoint: endpoint.name, error: describe(error) });
+        (record.attempts ??= []).push({ endpoint: endpoint.name, failure: failureCause(error) });
+        record.endpoint = undefined;
         deps.logger.warn("endpoint failed, trying the next", {
           request_id: context.requestId,
           endpoint: endpoint.name,
@@ -309,6 +364,7 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
       }
       endpoint.breaker.failure();
       tried.push({ endpoint: endpoint.name, error: describe(error) });
+      record.failure = failureCause(error);
       const status = timedOut ? 504 : 502;
       return errorResponse(family, status, `endpoint ${endpoint.name} failed: ${describe(error)}`, {
         code: status === 504 ? "upstream_timeout" : "upstream_error",
@@ -321,6 +377,7 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
     endpoint.traffic.requests++;
     endpoint.traffic.responseTimeTotalMs += responseTimeMs;
     if (response.status >= 500) endpoint.traffic.failures++;
+    if (response.status >= 400) record.failure = response.status >= 500 ? "http_5xx" : "http_4xx";
     const headers = clientResponseHeaders(response.headers, {
       endpoint,
       requestId: context.requestId,
@@ -330,6 +387,7 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
     for (const [name, value] of Object.entries(routing)) headers.set(name, value);
     if (!response.body) {
       release();
+      observer.whole(null);
       return new Response(null, { status: response.status, statusText: response.statusText, headers });
     }
     const format = streamFormat(response.headers.get("content-type"));
@@ -338,18 +396,22 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
       try {
         const bytes = await response.bytes();
         release();
+        observer.whole(bytes);
         return new Response(bytes, { status: response.status, statusText: response.statusText, headers });
       } catch (error) {
         release();
+        record.failure = request.signal.aborted ? "client_gone" : "mid_stream";
         if (request.signal.aborted) return new Response(null, { status: 499 });
         return errorResponse(family, 502, `endpoint ${endpoint.name} failed mid-answer: ${describe(error)}`, {
           code: "upstream_error",
         });
       }
     }
+    observer.streaming();
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   }
 
+  record.failure = "all_failed";
   return errorResponse(family, 502, `every candidate endpoint failed (${tried.length} tried)`, {
     code: "all_endpoints_failed",
     details: { tried },

@@ -64,6 +64,8 @@ export interface ForwardContext {
   peer: string | undefined;
   /** The client's URL as olla saw it (for X-Forwarded-Proto/Host). */
   url: URL;
+  /** Client credentials are olla's own (server.auth): never forwarded. */
+  clientKeysAreOurs?: boolean;
 }
 
 export function upstreamRequestHeaders(incoming: Headers, context: ForwardContext): Headers {
@@ -73,7 +75,7 @@ export function upstreamRequestHeaders(incoming: Headers, context: ForwardContex
     (name) =>
       NOT_FORWARDED.has(name) ||
       name.startsWith("x-forwarded-") ||
-      (endpoint.hasAuth && CLIENT_CREDENTIALS.has(name)) ||
+      ((endpoint.hasAuth || context.clientKeysAreOurs === true) && CLIENT_CREDENTIALS.has(name)) ||
       endpoint.ownHeaderNames.has(name),
   );
   const forwardedFor = incoming.get("x-forwarded-for");

@@ -10,29 +10,73 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** The whole body, or null when there is none; throws BodyTooLargeError past `limit` (0 = none). */
-export async function readBody(request: Request, limit: number): Promise<Uint8Array | null> {
+/** The client did not finish sending its body within server.read_timeout. */
+export class BodyTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the request body did not arrive within ${timeoutMs} ms`);
+  }
+}
+
+/** Rejects with BodyTimeoutError after `ms` (0 = never); `cancel` stops the timer. */
+function bodyDeadline(ms: number, onExpiry: () => void): { expired: Promise<never>; cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    if (ms > 0)
+      timer = setTimeout(() => {
+        // Reject first: the cancel settles the pending read, which must not win the race.
+        reject(new BodyTimeoutError(ms));
+        onExpiry();
+      }, ms);
+  });
+  return { expired, cancel: () => clearTimeout(timer) };
+}
+
+/** The whole body, or null when there is none; throws BodyTooLargeError past `limit` (0 = none) and
+ * BodyTimeoutError when it has not all arrived within `timeoutMs` of the call (0 = no deadline). */
+export async function readBody(request: Request, limit: number, timeoutMs = 0): Promise<Uint8Array | null> {
   if (!request.body) return null;
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (limit > 0 && declared > limit) {
     await request.body.cancel().catch(() => {});
     throw new BodyTooLargeError(limit);
   }
-  if (!Number.isNaN(declared)) return new Uint8Array(await request.arrayBuffer());
+  if (!Number.isNaN(declared)) {
+    const whole = request.arrayBuffer();
+    if (timeoutMs <= 0) return new Uint8Array(await whole);
+    // A trickling client is cut: the pending read settles (and is ignored) when the socket closes.
+    whole.catch(() => {});
+    const deadline = bodyDeadline(timeoutMs, () => {});
+    try {
+      return new Uint8Array(await Promise.race([whole, deadline.expired]));
+    } finally {
+      deadline.cancel();
+    }
+  }
   // Chunked: count as it arrives, so an endless body is cut at the limit.
   const parts: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
+  const deadline = bodyDeadline(timeoutMs, () => void reader.cancel().catch(() => {}));
+  deadline.expired.catch(() => {});
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await Promise.race([reader.read(), deadline.expired]);
+    } catch (error) {
+      deadline.cancel();
+      throw error;
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (limit > 0 && size > limit) {
+      deadline.cancel();
       await reader.cancel().catch(() => {});
       throw new BodyTooLargeError(limit);
     }
     parts.push(value);
   }
+  deadline.cancel();
   if (parts.length === 1) return parts[0] as Uint8Array;
   const body = new Uint8Array(size);
   let offset = 0;
@@ -151,8 +195,9 @@ export function inspectBody(body: Uint8Array | null, contentType: string | null)
 /** Bodies at least this large (with a Content-Length) go on to the endpoint while still arriving. */
 export const STREAM_BODY_MIN = 1024 * 1024;
 
-/** Reads the client's body in the background into a StreamingBody; every chunk is kept for replay. */
-export function streamRequestBody(request: Request, length: number): StreamingBody {
+/** Reads the client's body in the background into a StreamingBody; every chunk is kept for replay.
+ * Not complete within `timeoutMs` (0 = no deadline): the body fails with BodyTimeoutError. */
+export function streamRequestBody(request: Request, length: number, timeoutMs = 0): StreamingBody {
   const chunks: Uint8Array[] = [];
   const listeners = new Set<() => void>();
   let received = 0;
@@ -175,11 +220,16 @@ export function streamRequestBody(request: Request, length: number): StreamingBo
       return () => listeners.delete(listener);
     },
   };
+  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+  const deadline = bodyDeadline(timeoutMs, () => void reader.cancel().catch(() => {}));
+  deadline.expired.catch(() => {});
   void (async () => {
     try {
-      for await (const chunk of request.body as ReadableStream<Uint8Array>) {
-        chunks.push(chunk);
-        received += chunk.byteLength;
+      for (;;) {
+        const { done, value } = await Promise.race([reader.read(), deadline.expired]);
+        if (done) break;
+        chunks.push(value);
+        received += value.byteLength;
         notify();
       }
       if (received !== length) throw new Error(`body ended after ${received} of ${length} bytes`);
@@ -187,6 +237,7 @@ export function streamRequestBody(request: Request, length: number): StreamingBo
     } catch (cause) {
       error = cause instanceof Error ? cause : new Error(String(cause));
     }
+    deadline.cancel();
     notify();
   })();
   return body;

@@ -176,7 +176,11 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
     if (timer !== null) clearTimeout(timer);
     const body = res.body;
     const noBody = body === null || req.method === "HEAD" || NULL_BODY_STATUS.has(res.status);
-    const observed = req.onBodyEnd !== undefined || req.failureTrailer !== undefined || deadline !== null;
+    const observed =
+      req.onBodyEnd !== undefined ||
+      req.failureTrailer !== undefined ||
+      req.onChunk !== undefined ||
+      deadline !== null;
     if (noBody || (opts.readTimeoutMs === 0 && !observed)) {
       inFlight--;
       if (deadline !== null && noBody) clearTimeout(deadline);
@@ -307,6 +311,7 @@ function wrapBody(body: ReadableStream<Uint8Array>, options: WrapOptions): Reada
         } else {
           const chunk = result.value;
           if (chunk.byteLength > 0) lastByte = chunk[chunk.byteLength - 1];
+          req.onChunk?.(chunk);
           c.enqueue(chunk);
         }
       },

@@ -625,10 +625,12 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
         if (ev === BODY) {
           if (ex.fastPath) {
             // Bun hands every data callback a fresh buffer (measured), so a view is safe to keep.
+            ex.req.onChunk?.(p.chunk!);
             ex.resolve(new Response(p.chunk, responseInit(ex.head!)));
           } else {
             const chunk = p.chunk!;
             if (chunk.byteLength > 0) ex.lastByte = chunk[chunk.byteLength - 1];
+            ex.req.onChunk?.(chunk);
             ex.sink!.write(chunk);
             if (conn.ex !== ex) return; // the consumer went away during the write
           }

@@ -11,6 +11,7 @@ import {
   type LoadOptions,
   listLeaves,
   loadConfig,
+  maskSecrets,
   SHIPPED_CONFIG_YAML,
 } from "../../../src/config/index.ts";
 import { endpointTypeNames } from "../../../src/profiles/index.ts";
@@ -180,8 +181,17 @@ function sample(leaf: Leaf, current: unknown): { raw: string; parsed: unknown } 
           expect.objectContaining({ url: "http://127.0.0.1:11434", name: "env-ollama", priority: 50 }),
         ],
       };
-    default:
+    default: {
+      // Text keys whose values are checked: a valid value of their own.
+      if (leaf.path === "server.rate_limits.store")
+        return { raw: "redis://127.0.0.1:6390/1", parsed: "redis://127.0.0.1:6390/1" };
+      if (leaf.path === "server.auth.api_keys_file") {
+        const file = join(dir, "env-keys.txt");
+        writeFileSync(file, "k1\n");
+        return { raw: file, parsed: file };
+      }
       return { raw: "seven", parsed: "seven" };
+    }
   }
 }
 
@@ -424,17 +434,15 @@ model_aliases:
 
   test("keys whose feature is not active yet are accepted with a warning saying so", () => {
     const report = load({
-      configPath: yamlFile(
-        "server:\n  rate_limits:\n    burst_size: 5\n    per_ip_requests_per_minute: 10\n",
-      ),
+      configPath: yamlFile("server:\n  write_timeout: 5m\n"),
       env: { OLLA_TRANSLATORS_ANTHROPIC_ENABLED: "false" },
     });
     expect(errors(report.problems)).toEqual([]);
     expect(warnings(report.problems).map((problem) => problem.message)).toEqual([
-      "accepted, but rate limiting is not enforced yet",
+      "accepted, but not enforced yet; proxy.response_timeout bounds proxied answers",
       "accepted, but the Anthropic Messages API is not served yet",
     ]);
-    expect(report.config!.server.rate_limits.burst_size).toBe(5);
+    expect(report.config!.server.write_timeout).toBe(300_000);
   });
 
   test("loadConfig throws a ConfigError listing every problem", () => {
@@ -517,5 +525,67 @@ discovery:
     const [problem] = errors(load({ configPath: file }).problems);
     expect(problem!.path).toBe("discovery.static.endpoints[0].auth.type");
     expect(problem!.message).toBe("expected auth.type to be one of bearer, api_key, basic");
+  });
+});
+
+describe("client API keys (server.auth)", () => {
+  test("inline keys expand ${VAR}; api_keys_file adds one key per line, comments skipped", () => {
+    const keysFile = join(dir, "client-keys.txt");
+    writeFileSync(keysFile, "# team keys\nkey-from-file-1\n\n  key-from-file-2  \n");
+    const file = yamlFile(
+      `server:\n  auth:\n    api_keys: ["inline-key", "\${OLLA_TEST_KEY}"]\n    api_keys_file: ${keysFile}\n`,
+    );
+    const report = load({ configPath: file, env: { OLLA_TEST_KEY: "from-env" } });
+    expect(errors(report.problems)).toEqual([]);
+    expect(report.config!.server.auth.api_keys).toEqual([
+      "inline-key",
+      "from-env",
+      "key-from-file-1",
+      "key-from-file-2",
+    ]);
+  });
+
+  test("OLLA_SERVER_AUTH_API_KEYS sets them from the environment", () => {
+    const report = load({ env: { OLLA_SERVER_AUTH_API_KEYS: "a-key,b-key" } });
+    expect(report.config!.server.auth.api_keys).toEqual(["a-key", "b-key"]);
+  });
+
+  test("a missing variable, an empty key, an unreadable or empty file: errors naming the key", () => {
+    const empty = join(dir, "no-keys.txt");
+    writeFileSync(empty, "# nothing yet\n");
+    const messages = (yaml: string) =>
+      errors(load({ configPath: yamlFile(yaml) }).problems).map((p) => `${p.path}: ${p.message}`);
+    expect(messages('server:\n  auth:\n    api_keys: ["${NO_SUCH_VAR}", " "]\n')).toEqual([
+      "server.auth.api_keys[0]: environment variable NO_SUCH_VAR is not set",
+      "server.auth.api_keys[1]: an API key must not be empty",
+    ]);
+    expect(messages(`server:\n  auth:\n    api_keys_file: ${join(dir, "absent-keys")}\n`)).toEqual([
+      expect.stringMatching(/^server\.auth\.api_keys_file: cannot read .*ENOENT/),
+    ]);
+    expect(messages(`server:\n  auth:\n    api_keys_file: ${empty}\n`)).toEqual([
+      `server.auth.api_keys_file: ${empty} holds no keys`,
+    ]);
+  });
+
+  test("keys and a Redis password are masked when the config is printed", () => {
+    const file = yamlFile(
+      "server:\n  auth:\n    api_keys: [sekrit-1, sekrit-2]\n  rate_limits:\n    store: redis://olla:hunter2@127.0.0.1:6379/0\n",
+    );
+    const masked = maskSecrets(load({ configPath: file }).config!);
+    expect(masked.server.auth.api_keys).toEqual(["****", "****"]);
+    expect(masked.server.rate_limits.store).not.toContain("hunter2");
+  });
+});
+
+describe("rate limit store", () => {
+  test("memory and redis:// URLs pass; anything else names the key", () => {
+    const at = (store: string) =>
+      errors(load({ configPath: yamlFile(`server:\n  rate_limits:\n    store: "${store}"\n`) }).problems);
+    expect(at("memory")).toEqual([]);
+    expect(at("redis://127.0.0.1:6379/0")).toEqual([]);
+    expect(at("rediss://cache.internal:6380")).toEqual([]);
+    const [problem] = at("memcached://x");
+    expect(problem).toMatchObject({ path: "server.rate_limits.store", value: "memcached://x" });
+    expect(problem!.message).toContain("redis://");
   });
 });

@@ -7,6 +7,19 @@ function context(path: string): RouteContext {
     started: 0,
     url: new URL(`http://olla.test${path}`),
     server: { timeout: () => {}, peerAddress: () => undefined },
+    record: {
+      requestId: "test",
+      method: "GET",
+      path,
+      search: "",
+      clientIp: undefined,
+      started: 0,
+      status: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      deferred: false,
+    },
+    finish: () => {},
   };
 }
 

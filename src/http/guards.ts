@@ -1,0 +1,86 @@
+// Guards that run before the route table, in one order on every route: rate limit, then client API key,
+// then the /internal/* address policy. /internal/health is never locked (monitors must get through) and
+// has its own rate bucket so monitors and users never starve each other.
+
+import { apiFamily, errorResponse } from "./errors.ts";
+import type { RouteContext } from "./router.ts";
+import type { Guard } from "./server.ts";
+
+export interface RateVerdict {
+  allowed: boolean;
+  limited: boolean;
+  deniedBy?: string;
+  retryAfterSeconds: number;
+  headers: Record<string, string>;
+}
+
+export interface GuardOptions {
+  /** Rate limits by kind: "proxy" for /olla/ routes, "health" for everything else. */
+  rateLimit?: (kind: "proxy" | "health", ip: string) => RateVerdict | Promise<RateVerdict>;
+  /** Client API keys (server.auth) for /olla/ routes. */
+  apiKeys?: { check(headers: Headers): "ok" | "missing" | "invalid" };
+  /** Addresses allowed on /internal/* (dashboard.access_policy with gate_internal_api). */
+  internalAllowed?: (ip: string | undefined) => boolean;
+  /** Told each time a request is refused with 429. */
+  onLimited?: (scope: string) => void;
+}
+
+export function createGuard(options: GuardOptions): Guard | undefined {
+  const { rateLimit, apiKeys, internalAllowed } = options;
+  if (!rateLimit && !apiKeys && !internalAllowed) return undefined;
+
+  return async (request: Request, context: RouteContext) => {
+    const path = context.url.pathname;
+    const upstreamRoute = path.startsWith("/olla/");
+    const ip = context.record.clientIp ?? "unknown";
+    let headers: Record<string, string> | undefined;
+
+    if (rateLimit) {
+      const verdict = await rateLimit(upstreamRoute ? "proxy" : "health", ip);
+      if (verdict.limited) headers = verdict.headers;
+      if (!verdict.allowed) {
+        options.onLimited?.(verdict.deniedBy ?? "unknown");
+        context.record.failure = "rate_limited";
+        const scope = verdict.deniedBy === "global" ? "olla as a whole" : "this client";
+        return {
+          response: errorResponse(
+            apiFamily(path),
+            429,
+            `rate limit exceeded for ${scope}; retry in ${verdict.retryAfterSeconds} s`,
+            { code: "rate_limit_exceeded", headers: verdict.headers },
+          ),
+        };
+      }
+    }
+
+    if (upstreamRoute && apiKeys) {
+      const verdict = apiKeys.check(request.headers);
+      if (verdict !== "ok") {
+        context.record.failure = "unauthorized";
+        const message =
+          verdict === "missing"
+            ? "an API key is required: send Authorization: Bearer <key> or x-api-key: <key>"
+            : "the API key is not valid";
+        return {
+          response: errorResponse(apiFamily(path), 401, message, {
+            code: "invalid_api_key",
+            headers: { ...headers, "www-authenticate": 'Bearer realm="olla"' },
+          }),
+        };
+      }
+    }
+
+    if (internalAllowed && path.startsWith("/internal/") && path !== "/internal/health") {
+      if (!internalAllowed(context.record.clientIp)) {
+        context.record.failure = "forbidden";
+        return {
+          response: errorResponse("openai", 403, `${path} is not open to ${ip}`, {
+            code: "forbidden",
+            headers,
+          }),
+        };
+      }
+    }
+    return headers ? { headers } : undefined;
+  };
+}
