@@ -61,21 +61,23 @@ async function lineWhere(
 
 const upstreamProc = Bun.spawn([process.execPath, join(import.meta.dir, "upstream.ts")], { stdout: "pipe" });
 const upstream = JSON.parse(await lineWhere(upstreamProc.stdout, (line) => line.startsWith("{"))) as Record<
-  "fast" | "stream" | "slow" | "embed",
+  "fast" | "stream" | "slow" | "embed" | "translate",
   string
 >;
 
-async function startOlla(engine: string) {
+/** `server` is extra YAML for the server section (e.g. request_stats: false). */
+async function startOlla(engine: string, server = "") {
   const config = join(work, `olla-${engine}.yaml`);
   const endpoint = (name: string, url: string, type: string) =>
     `      - {name: ${name}, url: "${url}", type: ${type}, check_interval: 5s, check_timeout: 2s}\n`;
   writeFileSync(
     config,
-    `server: {host: 127.0.0.1, port: 0}\nlogging: {level: warn}\n` +
+    `server: {host: 127.0.0.1, port: 0, rate_limits: {global_requests_per_minute: 0, per_ip_requests_per_minute: 0}${server}}\n` +
+      `logging: {level: warn}\n` +
       `proxy: {engine: ${engine}, max_conns_per_host: 0, max_idle_conns: 1024}\n` +
       `discovery:\n  static:\n    endpoints:\n${endpoint("fast", upstream.fast, "openai-compatible")}` +
       `${endpoint("stream", upstream.stream, "vllm")}${endpoint("slow", upstream.slow, "sglang")}` +
-      `${endpoint("embed", upstream.embed, "llamacpp")}`,
+      `${endpoint("embed", upstream.embed, "llamacpp")}${endpoint("translate", upstream.translate, "openai-compatible")}`,
   );
   const command = flags.binary ? [flags.binary] : [process.execPath, join(root, "src/main.ts")];
   const proc = Bun.spawn([...command, "-c", config], {
@@ -240,6 +242,105 @@ async function bigBody(engine: string) {
   await olla.proc.exited;
 }
 
+/** What statistics, metrics and the access log cost per request: added latency with them on (the
+ * default) against off (request_stats: false, request_logging: false), both through olla. */
+async function observabilityCost(engine: string) {
+  const on = await startOlla(engine);
+  const off = await startOlla(engine, ", request_stats: false, request_logging: false");
+  const rows: Row[] = [];
+  try {
+    for (const connections of [1, 32]) {
+      const direct: WrkResult[] = [];
+      const withStats: WrkResult[] = [];
+      const without: WrkResult[] = [];
+      for (let i = 0; i < REPEATS; i++) {
+        direct.push(await wrk(`${upstream.fast}/v1/chat/completions`, chatBody, connections, WRK_SECONDS));
+        withStats.push(
+          await wrk(`${on.url}/olla/openai/v1/chat/completions`, chatBody, connections, WRK_SECONDS),
+        );
+        without.push(
+          await wrk(`${off.url}/olla/openai/v1/chat/completions`, chatBody, connections, WRK_SECONDS),
+        );
+      }
+      const p50 = (runs: WrkResult[]) => median(runs.map((r) => r.p50Us));
+      const addedOn = p50(withStats) - p50(direct);
+      const addedOff = p50(without) - p50(direct);
+      rows.push({
+        concurrency: connections,
+        "added p50 µs, stats + access log on": Math.round(addedOn),
+        "added p50 µs, off": Math.round(addedOff),
+        "on/off added latency": round(addedOn / addedOff),
+        "throughput on/off": round(median(withStats.map((r) => r.rps)) / median(without.map((r) => r.rps))),
+      });
+      console.log(engine, "observability", rows.at(-1));
+    }
+  } finally {
+    for (const olla of [on, off]) {
+      olla.proc.kill("SIGTERM");
+      await olla.proc.exited;
+    }
+  }
+  report.push({ engine, section: "6. Cost of statistics, metrics and the access log (wrk)", rows });
+}
+
+/** Streams until `marker` (the answer's first word) has arrived; ms from the request. */
+async function timeToText(url: string, body: string, marker: string): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
+  const decoder = new TextDecoder();
+  let text = "";
+  let at = Number.NaN;
+  for await (const chunk of response.body!) {
+    text += decoder.decode(chunk, { stream: true });
+    if (Number.isNaN(at) && text.includes(marker)) at = performance.now() - started;
+  }
+  return at;
+}
+
+/** Anthropic → OpenAI translation: time to the first text, OpenAI stream through olla against the same
+ * answer as Anthropic events through olla's translator. */
+async function translation(engine: string, olla: string) {
+  const marker = "Hello";
+  const openaiBody = JSON.stringify({
+    model: "bench-translate",
+    stream: true,
+    messages: [{ role: "user", content: "Stream please." }],
+  });
+  const anthropicBody = JSON.stringify({
+    model: "bench-translate",
+    stream: true,
+    max_tokens: 100,
+    messages: [{ role: "user", content: "Stream please." }],
+  });
+  const direct: number[] = [];
+  const openai: number[] = [];
+  const anthropic: number[] = [];
+  for (let i = 0; i < (quick ? 30 : 100); i++) {
+    direct.push(await timeToText(`${upstream.translate}/v1/chat/completions`, openaiBody, marker));
+    openai.push(await timeToText(`${olla}/olla/v1/chat/completions`, openaiBody, marker));
+    anthropic.push(await timeToText(`${olla}/olla/anthropic/v1/messages`, anthropicBody, marker));
+  }
+  const rows: Row[] = [
+    {
+      "added time to first text p50 ms, OpenAI through olla": round(median(openai) - median(direct)),
+      "added by translation (Anthropic − OpenAI through olla) p50 ms": round(
+        median(anthropic) - median(openai),
+      ),
+      "p99 ms": round(percentile(anthropic, 99) - percentile(openai, 99)),
+    },
+  ];
+  console.log(engine, "translation", rows[0]);
+  report.push({
+    engine,
+    section: "7. Anthropic Messages translation: time to the first text (Bun fetch client)",
+    rows,
+  });
+}
+
 /** Balancer cost in-process: one pick among 50 healthy endpoints with mixed priorities and load. */
 function selection() {
   const endpoints = Array.from({ length: 50 }, (_, i) => {
@@ -277,10 +378,12 @@ try {
     const olla = await startOlla(engine);
     if (!skip.has("throughput")) await throughput(engine, olla.url, olla.proc.pid);
     if (!skip.has("ttfc")) await firstChunk(engine, olla.url);
+    if (!skip.has("translation")) await translation(engine, olla.url);
     olla.proc.kill("SIGTERM");
     await olla.proc.exited;
     if (!skip.has("streams")) await manyStreams(engine);
     if (!skip.has("body")) await bigBody(engine);
+    if (!skip.has("observability")) await observabilityCost(engine);
   }
 } finally {
   upstreamProc.kill("SIGTERM");

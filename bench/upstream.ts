@@ -11,6 +11,14 @@ const servers = {
   stream: await startFakeUpstream({ kind: "vllm", chunks: 100, chunkDelayMs: 5, ...quiet }),
   /** Slow streams held open by the thousand: 20 chunks 250 ms apart. */
   slow: await startFakeUpstream({ kind: "sglang", chunks: 20, chunkDelayMs: 250, ...quiet }),
+  /** OpenAI streams with no native Anthropic API: what /olla/anthropic/ translates to. */
+  translate: await startFakeUpstream({
+    kind: "openai",
+    chunks: 20,
+    chunkDelayMs: 5,
+    models: ["bench-translate"],
+    ...quiet,
+  }),
   /** Large request bodies (embeddings of a 10 MB input). */
   embed: await startFakeUpstream({ kind: "llamacpp", ...quiet }),
 };

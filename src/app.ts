@@ -37,10 +37,12 @@ import {
   type SharedRateLimiter,
   type StoreStatus,
 } from "./limits/index.ts";
-import { type Logger, writeAccessLog } from "./log/index.ts";
+import { createInspector, type Logger, writeAccessLog } from "./log/index.ts";
 import { AUTO_PROFILE, type PlatformProfile, PROFILES } from "./profiles/index.ts";
+import { dashboardRoutes } from "./dashboard/index.ts";
 import { createUpstreamClient } from "./proxy/engine.ts";
-import { proxyRoutes } from "./proxy/handler.ts";
+import { anthropicRoutes } from "./proxy/anthropic.ts";
+import { type ProxyDeps, proxyRoutes } from "./proxy/handler.ts";
 import { createModelDiscovery, type ModelDiscovery } from "./models/discovery.ts";
 import { buildCatalogue, findModel } from "./models/catalogue.ts";
 import { catalogueRoutes } from "./models/catalogue-routes.ts";
@@ -80,6 +82,8 @@ export const CAPABILITIES = [
   "access_log",
   "rate_limiting",
   "client_api_keys",
+  "dashboard",
+  "anthropic_messages",
 ] as const;
 
 /** Stats memory bounds: models tracked at once, and how long an unused model's entry is kept. */
@@ -129,11 +133,13 @@ export async function startApp(
   const pruneTimer = setInterval(() => stats.prune(), 5 * 60 * 1000);
   pruneTimer.unref();
   const accessLogger = logger.child({ component: "access" });
+  const collect = config.server.request_stats;
   const onRequestEnd = (record: RequestRecord) => {
-    const durationMs = performance.now() - record.started;
+    const durationMs = record.endedAt - record.started;
     if (record.status >= 400) record.failure ??= `http_${Math.floor(record.status / 100)}xx`;
+    if (config.server.request_logging) writeAccessLog(accessLogger, { ...record, durationMs });
+    if (!collect) return;
     for (const attempt of record.attempts ?? []) {
-      stats.start(attempt.endpoint, record.model);
       stats.finish({
         ...record,
         endpoint: attempt.endpoint,
@@ -158,7 +164,6 @@ export async function startApp(
         usage: record.usage,
       });
     }
-    if (config.server.request_logging) writeAccessLog(accessLogger, { ...record, durationMs });
   };
 
   const limits = startRateLimits(config, logger.child({ component: "rate_limits" }));
@@ -293,47 +298,84 @@ export async function startApp(
       });
     },
   };
+  const anthropic = config.translators.anthropic;
+  if (anthropic.enabled && anthropic.inspector.enabled) {
+    logger.warn("the Anthropic inspector writes every request and answer to disk: for debugging only", {
+      output_dir: anthropic.inspector.output_dir,
+    });
+  }
+  const proxyDeps: ProxyDeps = {
+    endpoints,
+    profiles,
+    balancer: createBalancer(config.proxy.load_balancer),
+    client,
+    reportFailure: (endpoint, reason) => health.reportFailure(endpoint, reason),
+    isRoutable,
+    maxBodySize: serverConfig.request_limits.max_body_size,
+    readTimeoutMs: serverConfig.read_timeout,
+    responseTimeoutMs: config.proxy.response_timeout,
+    models: discovery && {
+      strategy: config.model_registry.routing_strategy.type,
+      fallback: config.model_registry.routing_strategy.options.fallback_behavior,
+      discoveryTimeoutMs: config.model_registry.routing_strategy.options.discovery_timeout,
+      refreshOnMiss: config.model_registry.routing_strategy.options.discovery_refresh_on_miss,
+      aliases: config.model_aliases,
+      related: config.model_registry.enable_unifier
+        ? (model) =>
+            findModel(buildCatalogue(catalogueSource(discovery), { includeUnavailable: true }), model)
+              ?.aliases ?? []
+        : undefined,
+      catalogue: (endpoint) => {
+        const known = discovery.modelsOf(endpoint);
+        return { known: known.updatedAt !== undefined, models: known.models };
+      },
+      refresh: async (targets) => {
+        await Promise.all(targets.filter(isRoutable).map((endpoint) => discovery.refresh(endpoint)));
+      },
+    },
+    logger: logger.child({ component: "proxy" }),
+    clientKeysAreOurs: keys.enabled,
+  };
   const router = createRouter([
     ...systemRoutes({
       capabilities: CAPABILITIES,
       supportedBackends: profiles.map((profile) => profile.name),
     }),
     ...internalRoutes(snapshots),
+    ...(config.dashboard.enabled
+      ? dashboardRoutes({
+          allowedCidrs: config.dashboard.access_policy.allowed_cidrs,
+          allowedHosts: config.dashboard.access_policy.allowed_hosts,
+        })
+      : []),
     // Merged model lists answer from the catalogue; without discovery they go to an endpoint as-is.
     ...(discovery ? modelListRoutes(catalogueSource(discovery), profiles) : []),
     ...(discovery && config.model_registry.enable_unifier ? catalogueRoutes(catalogueSource(discovery)) : []),
-    ...proxyRoutes({
-      endpoints,
-      profiles,
-      balancer: createBalancer(config.proxy.load_balancer),
-      client,
-      reportFailure: (endpoint, reason) => health.reportFailure(endpoint, reason),
-      isRoutable,
-      maxBodySize: serverConfig.request_limits.max_body_size,
-      readTimeoutMs: serverConfig.read_timeout,
-      responseTimeoutMs: config.proxy.response_timeout,
-      models: discovery && {
-        strategy: config.model_registry.routing_strategy.type,
-        fallback: config.model_registry.routing_strategy.options.fallback_behavior,
-        discoveryTimeoutMs: config.model_registry.routing_strategy.options.discovery_timeout,
-        refreshOnMiss: config.model_registry.routing_strategy.options.discovery_refresh_on_miss,
-        aliases: config.model_aliases,
-        related: config.model_registry.enable_unifier
-          ? (model) =>
-              findModel(buildCatalogue(catalogueSource(discovery), { includeUnavailable: true }), model)
-                ?.aliases ?? []
-          : undefined,
-        catalogue: (endpoint) => {
-          const known = discovery.modelsOf(endpoint);
-          return { known: known.updatedAt !== undefined, models: known.models };
-        },
-        refresh: async (targets) => {
-          await Promise.all(targets.filter(isRoutable).map((endpoint) => discovery.refresh(endpoint)));
-        },
-      },
-      logger: logger.child({ component: "proxy" }),
-      clientKeysAreOurs: keys.enabled,
-    }),
+    ...(anthropic.enabled
+      ? anthropicRoutes(proxyDeps, {
+          passthrough: anthropic.passthrough_enabled,
+          maxMessageSize: anthropic.max_message_size,
+          modelNames: () => {
+            if (!discovery) return [];
+            const names = endpoints
+              .filter(isRoutable)
+              .flatMap((e) => discovery.modelsOf(e).models.map((m) => m.name));
+            return [...new Set(names)];
+          },
+          endpointsFor: (model) =>
+            discovery
+              ? endpoints.filter(
+                  (e) => isRoutable(e) && discovery.modelsOf(e).models.some((m) => m.name === model),
+                )
+              : endpoints.filter(isRoutable),
+          inspect: anthropic.inspector.enabled
+            ? createInspector(anthropic.inspector.output_dir, logger.child({ component: "inspector" }))
+            : undefined,
+          sessionHeader: anthropic.inspector.session_header,
+          startedAt: new Date(startedAt),
+        })
+      : []),
+    ...proxyRoutes(proxyDeps),
   ]);
   const maxBody = serverConfig.request_limits.max_body_size;
   const server = startHttpServer({
@@ -352,6 +394,7 @@ export async function startApp(
     logger,
     cors: serverConfig.cors.enabled ? createCors(serverConfig.cors) : undefined,
     onRequestEnd,
+    onDispatch: collect ? (record) => stats.start(record.endpoint!, record.model) : undefined,
     guard,
     clientIp: (request, peer) =>
       peer === undefined

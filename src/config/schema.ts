@@ -114,6 +114,10 @@ export const configSchema = z.object({
       ),
       shutdown_timeout: duration("10s", "On SIGTERM/SIGINT, how long in-flight requests may finish."),
       request_logging: flag(true, "Write one access-log line per request."),
+      request_stats: flag(
+        true,
+        "Keep per endpoint/model statistics and request metrics (/internal/stats, /internal/metrics).",
+      ),
       request_limits: section(
         {
           max_body_size: size("100MiB", "Largest request body accepted (413 above; 0 = no limit)."),
@@ -377,6 +381,4 @@ export const RETIRED_KEYS: Record<string, string> = {
 export const NOT_YET_ACTIVE: Record<string, string> = {
   "server.write_timeout": "not enforced yet; proxy.response_timeout bounds proxied answers",
   "model_registry.unification": "models leave the catalogue as soon as their endpoint stops listing them",
-  translators: "the Anthropic Messages API is not served yet",
-  dashboard: "the dashboard is not served yet",
 };

@@ -1,6 +1,8 @@
 // Error bodies in the caller's own API format, so every client library can read what went wrong:
 // OpenAI {error:{message,type,code}}, Ollama {error}, Anthropic {type:"error",error:{type,message}}.
 
+import { anthropicErrorType } from "../translate/index.ts";
+
 export type ApiFamily = "openai" | "ollama" | "anthropic";
 
 /** Which API a path belongs to; OpenAI's envelope is the default for olla's own routes. */
@@ -25,17 +27,6 @@ const OPENAI_TYPES: Record<number, string> = {
   504: "timeout_error",
 };
 
-const ANTHROPIC_TYPES: Record<number, string> = {
-  400: "invalid_request_error",
-  401: "authentication_error",
-  403: "permission_error",
-  404: "not_found_error",
-  413: "request_too_large",
-  429: "rate_limit_error",
-  503: "overloaded_error",
-  529: "overloaded_error",
-};
-
 export interface ErrorOptions {
   /** A stable machine-readable code, e.g. "model_not_found". */
   code?: string;
@@ -54,7 +45,10 @@ export function errorBody(
   if (family === "anthropic") {
     return {
       type: "error",
-      error: { type: ANTHROPIC_TYPES[status] ?? "api_error", message },
+      error: {
+        type: anthropicErrorType(status),
+        message,
+      },
       ...options.details,
     };
   }

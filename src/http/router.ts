@@ -18,8 +18,9 @@ export interface RequestRecord {
   /** Query string as received (the access log redacts secrets in it). */
   search: string;
   clientIp: string | undefined;
-  /** performance.now() at arrival. */
+  /** performance.now() at arrival, and when the request was over (0 until then). */
   started: number;
+  endedAt: number;
   status: number;
   endpoint?: string;
   model?: string;
@@ -47,6 +48,8 @@ export interface RouteContext {
   record: RequestRecord;
   /** Finishes a deferred record (call once, when the streamed body ends). */
   finish: () => void;
+  /** The request is on its way to record.endpoint (once per attempt: failover calls it again). */
+  dispatched: () => void;
 }
 
 export type Handler = (request: Request, context: RouteContext) => Response | Promise<Response>;

@@ -33,6 +33,8 @@ export interface HttpServerOptions {
   guard?: Guard;
   /** Told once per request when it is over (for streamed answers: when the body ends). */
   onRequestEnd?: (record: RequestRecord) => void;
+  /** Told each time a request is sent to an endpoint (record.endpoint). */
+  onDispatch?: (record: RequestRecord) => void;
 }
 
 export interface HttpServer {
@@ -59,6 +61,13 @@ export class ListenError extends Error {
 export function startHttpServer(options: HttpServerOptions): HttpServer {
   const { router, logger, cors } = options;
   let handle: ServerHandle;
+  // Requests that are over are told about after their response went out, in one batch per turn of the
+  // event loop: the access log and the stats never delay an answer.
+  const ended: RequestRecord[] = [];
+  const drainEnded = () => {
+    for (let i = 0; i < ended.length; i++) options.onRequestEnd?.(ended[i]!);
+    ended.length = 0;
+  };
 
   let server: ReturnType<typeof Bun.serve>;
   try {
@@ -86,6 +95,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
           search: url.search,
           clientIp: options.clientIp ? options.clientIp(request, peer) : peer,
           started,
+          endedAt: 0,
           status: 0,
           bytesIn: Number(request.headers.get("content-length") ?? 0) || 0,
           bytesOut: 0,
@@ -93,11 +103,20 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
         };
         let finished = false;
         const finish = () => {
-          if (finished) return;
+          if (finished || !options.onRequestEnd) return;
           finished = true;
-          options.onRequestEnd?.(record);
+          record.endedAt = performance.now();
+          if (ended.push(record) === 1) setImmediate(drainEnded);
         };
-        const context: RouteContext = { requestId, started, url, server: handle, record, finish };
+        const context: RouteContext = {
+          requestId,
+          started,
+          url,
+          server: handle,
+          record,
+          finish,
+          dispatched: () => options.onDispatch?.(record),
+        };
         let response: Response;
         let extra: Record<string, string> | undefined;
         try {
@@ -113,6 +132,8 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
           record.deferred = false;
         }
         response.headers.set("x-olla-request-id", requestId);
+        // Anthropic's SDKs report this header with every error.
+        if (url.pathname.startsWith("/olla/anthropic/")) response.headers.set("request-id", requestId);
         if (extra) for (const name in extra) response.headers.set(name, extra[name]!);
         cors?.decorate(request, response);
         record.status = response.status;

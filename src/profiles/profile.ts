@@ -17,8 +17,9 @@ export interface PlatformProfile {
   modelsPath: string;
   /** Which parser reads the model list (ollama, lmstudio, openai, vllm, llamacpp, sglang). */
   modelListFormat: string;
-  /** Native Anthropic Messages API, when the server has one. */
-  anthropic?: { messagesPath: string; tokenCount: boolean };
+  /** Native Anthropic Messages API, when the server has one; requests needing a listed limitation
+   * (tools, extended thinking, images) are translated instead of passed through. */
+  anthropic?: { messagesPath: string; tokenCount: boolean; limitations: readonly string[] };
 }
 
 const path = z
@@ -49,6 +50,11 @@ export const profileFileSchema = z.object({
           enabled: z.boolean().default(false),
           messages_path: path.default("/v1/messages"),
           token_count: z.boolean().default(false),
+          limitations: z
+            .array(z.enum(["no_tool_use", "no_extended_thinking", "no_vision"]), {
+              error: "expected a list of no_tool_use, no_extended_thinking, no_vision",
+            })
+            .default([]),
         })
         .optional(),
     },
@@ -68,7 +74,13 @@ export function toProfile(file: z.output<typeof profileFileSchema>): PlatformPro
     modelsPath: file.api.model_discovery_path,
     modelListFormat: file.request.response_format,
     ...(anthropic?.enabled
-      ? { anthropic: { messagesPath: anthropic.messages_path, tokenCount: anthropic.token_count } }
+      ? {
+          anthropic: {
+            messagesPath: anthropic.messages_path,
+            tokenCount: anthropic.token_count,
+            limitations: anthropic.limitations,
+          },
+        }
       : {}),
   };
 }

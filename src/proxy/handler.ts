@@ -29,6 +29,7 @@ import {
   streamRequestBody,
   wholeBody,
 } from "./inspect.ts";
+import type { AdaptedRequest, ApiAdapter, PreparedRequest } from "./api-adapter.ts";
 import { observeAnswer } from "./observe.ts";
 import { errorTrailer, streamFormat } from "./stream.ts";
 import { cleanPath, upstreamUrl } from "./target.ts";
@@ -117,6 +118,7 @@ async function routeModel(
   inScope: readonly Endpoint[],
   isRoutable: (endpoint: Endpoint) => boolean,
   pathname: string,
+  speaks?: (endpoint: Endpoint) => boolean,
 ): Promise<ModelRoute> {
   const decide = () =>
     routeByModel({
@@ -126,7 +128,7 @@ async function routeModel(
       catalogue: models.catalogue,
       strategy: models.strategy,
       fallback: models.fallback,
-      compatible: speaksPath(pathname),
+      compatible: speaks ?? speaksPath(pathname),
       aliases: models.aliases,
       related: models.related,
     });
@@ -173,11 +175,28 @@ export function proxyRoutes(deps: ProxyDeps): Route[] {
   return [{ methods: METHODS, path: "/olla/", prefix: true, handler }];
 }
 
-async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteContext): Promise<Response> {
+/** A route whose clients speak another API than the endpoints (e.g. Anthropic Messages). */
+export function adaptedRoute(deps: ProxyDeps, path: string, adapter: ApiAdapter): Route {
+  return {
+    methods: ["POST"],
+    path,
+    handler: (request, context) => proxyRequest(deps, request, context, adapter),
+  };
+}
+
+async function proxyRequest(
+  deps: ProxyDeps,
+  request: Request,
+  context: RouteContext,
+  adapter?: ApiAdapter,
+): Promise<Response> {
   // Quiet streams and slow model loads must not hit Bun's 10 s idle cut; olla's own timers rule.
   context.server.timeout(request, 0);
   const family: ApiFamily = apiFamily(context.url.pathname);
-  const { scope, path } = resolveRoute(context.url.pathname, deps.profiles);
+  const resolved = resolveRoute(context.url.pathname, deps.profiles);
+  const scope: Scope = adapter ? { label: "any", accepts: adapter.accepts } : resolved.scope;
+  const path = resolved.path;
+  const maxBodySize = adapter ? adapter.maxBodySize : deps.maxBodySize;
 
   let body: Uint8Array | StreamingBody | null;
   let facts: BodyFacts;
@@ -188,21 +207,22 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
     deps.readTimeoutMs > 0 ? Math.max(1, deps.readTimeoutMs - (performance.now() - context.started)) : 0;
   try {
     if (
+      !adapter &&
       request.body &&
       declared >= STREAM_BODY_MIN &&
-      (deps.maxBodySize === 0 || declared <= deps.maxBodySize)
+      (maxBodySize === 0 || declared <= maxBodySize)
     ) {
       // Large: the endpoint gets it while it arrives; `model` is read from the first bytes.
       const streaming = streamRequestBody(request, declared, bodyTimeoutMs);
       facts = inspectBody(await bodyPrefix(streaming, INSPECT_PREFIX), contentType);
       body = streaming;
     } else {
-      body = await readBody(request, deps.maxBodySize, bodyTimeoutMs);
+      body = await readBody(request, maxBodySize, bodyTimeoutMs);
       facts = inspectBody(body, contentType);
     }
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
-      return errorResponse(family, 413, `request body exceeds the ${deps.maxBodySize} byte limit`, {
+      return errorResponse(family, 413, `request body exceeds the ${maxBodySize} byte limit`, {
         code: "request_too_large",
       });
     }
@@ -218,6 +238,16 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
   // Only a whole body can be judged: a streamed body's prefix may end mid-structure.
   if (facts.malformed && (body === null || body instanceof Uint8Array)) {
     return errorResponse(family, 400, "the request body is not valid JSON", { code: "invalid_json" });
+  }
+  let prepared: PreparedRequest | undefined;
+  if (adapter) {
+    const result = adapter.prepare(body instanceof Uint8Array ? body : new Uint8Array(0), {
+      requestId: context.requestId,
+      headers: request.headers,
+    });
+    if (result instanceof Response) return result;
+    prepared = result;
+    record.model = facts.model = prepared.model;
   }
 
   const inScope = deps.endpoints.filter(scope.accepts);
@@ -237,7 +267,14 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
   let routing: Record<string, string> = {};
   let nameOn = new Map<Endpoint, string>();
   if (facts.model !== undefined && deps.models) {
-    const route = await routeModel(deps.models, facts.model, inScope, deps.isRoutable, context.url.pathname);
+    const route = await routeModel(
+      deps.models,
+      facts.model,
+      inScope,
+      deps.isRoutable,
+      context.url.pathname,
+      adapter?.accepts,
+    );
     routing = {
       "x-olla-routing-strategy": deps.models.strategy,
       "x-olla-routing-decision": route.decision,
@@ -280,6 +317,7 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
     }
     endpoint.inFlight++;
     record.endpoint = endpoint.name;
+    context.dispatched();
     const observer = observeAnswer(record, context.finish);
     let released = false;
     const release = () => {
@@ -288,11 +326,13 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
       endpoint.inFlight--;
     };
     let response: Response;
+    let adapted: AdaptedRequest | undefined;
     try {
+      adapted = prepared?.forEndpoint(endpoint, nameOn.get(endpoint));
       response = await deps.client.request({
-        url: upstreamUrl(endpoint, path, context.url.search),
+        url: upstreamUrl(endpoint, adapted?.path ?? path, adapted ? "" : context.url.search),
         method: request.method,
-        body: await bodyFor(endpoint),
+        body: adapted?.body ?? (await bodyFor(endpoint)),
         headers: upstreamRequestHeaders(request.headers, {
           endpoint,
           requestId: context.requestId,
@@ -385,6 +425,10 @@ async function proxyRequest(deps: ProxyDeps, request: Request, context: RouteCon
       responseTimeMs,
     });
     for (const [name, value] of Object.entries(routing)) headers.set(name, value);
+    if (adapted) headers.set("x-olla-mode", adapted.mode);
+    if (prepared && adapted?.mode === "translation") {
+      return prepared.respond(response, { headers, release, observer, requestId: context.requestId });
+    }
     if (!response.body) {
       release();
       observer.whole(null);

@@ -100,20 +100,47 @@ export function createMetrics(options: { maxSeries: number } = { maxSeries: 5000
     return lines;
   }
 
+  /** Per (endpoint, model, family): the series one request touches, found with one Map lookup. */
+  interface Bundle {
+    byClass: Map<string, { value: number }>;
+    duration: Histogram;
+    ttft: Histogram;
+    tokensIn: { value: number };
+    tokensOut: { value: number };
+  }
+  const bundles = new Map<string, Bundle>();
+  const bundleFor = (endpoint: string, model: string, family: string): Bundle => {
+    const key = `${endpoint}\u0000${model}\u0000${family}`;
+    let bundle = bundles.get(key);
+    if (bundle) return bundle;
+    bundle = {
+      byClass: new Map(),
+      duration: entry(durations, { endpoint, family }, () => createHistogram()).value,
+      ttft: entry(ttft, { endpoint, model }, () => createHistogram()).value,
+      tokensIn: entry(tokens, { endpoint, model, direction: "input" }, () => 0),
+      tokensOut: entry(tokens, { endpoint, model, direction: "output" }, () => 0),
+    };
+    // Bundles follow the series cap: past it, one bundle per new name would grow without bound.
+    if (bundles.size < options.maxSeries) bundles.set(key, bundle);
+    return bundle;
+  };
+
   return {
     request(sample) {
       const { endpoint, model, family } = sample;
-      count(requests, { endpoint, model, status_class: statusClass(sample.status), family });
-      observe(
-        entry(durations, { endpoint, family }, () => createHistogram()).value,
-        sample.durationMs / 1000,
-      );
-      if (sample.ttftMs !== undefined) {
-        observe(entry(ttft, { endpoint, model }, () => createHistogram()).value, sample.ttftMs / 1000);
+      const bundle = bundleFor(endpoint, model, family);
+      const status = statusClass(sample.status);
+      let counter = bundle.byClass.get(status);
+      if (!counter) {
+        counter = entry(requests, { endpoint, model, status_class: status, family }, () => 0);
+        bundle.byClass.set(status, counter);
       }
+      counter.value++;
+      observe(bundle.duration, sample.durationMs / 1000);
+      if (sample.ttftMs !== undefined) observe(bundle.ttft, sample.ttftMs / 1000);
       if (sample.usage) {
-        count(tokens, { endpoint, model, direction: "input" }, sample.usage.input);
-        count(tokens, { endpoint, model, direction: "output" }, sample.usage.output);
+        bundle.tokensIn.value += sample.usage.input;
+        bundle.tokensOut.value += sample.usage.output;
       }
     },
     rateLimited(scope) {

@@ -65,6 +65,9 @@ function createTally(now: number): Tally {
   };
 }
 
+/** Shorter generation windows are left out of tokens per second (they are delivery, not generation). */
+const MIN_RATE_WINDOW_S = 0.02;
+
 function add(tally: Tally, outcome: RequestOutcome, now: number): void {
   tally.requests++;
   tally.lastSeen = now;
@@ -83,7 +86,8 @@ function add(tally: Tally, outcome: RequestOutcome, now: number): void {
   tally.tokensIn += usage.input;
   tally.tokensOut += usage.output;
   const seconds = (usage.generationMs ?? outcome.streamMs ?? 0) / 1000;
-  if (usage.output > 0 && seconds > 0) {
+  // A stream that arrived in one read says nothing about generation speed.
+  if (usage.output > 0 && seconds >= MIN_RATE_WINDOW_S) {
     tally.rateTokens += usage.output;
     tally.rateSeconds += seconds;
   }

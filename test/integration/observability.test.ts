@@ -177,6 +177,29 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
     ).toBe(2);
   });
 
+  test("a stream counts as in flight until its last byte", async () => {
+    ollama.set({ chunks: 30, chunkDelayMs: 20 });
+    try {
+      const response = await fetch(`${olla.url}/olla/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "llama3.2:latest", messages: [{ role: "user", content: "hi" }] }),
+      });
+      const inFlight = async () => {
+        const body = (await (await fetch(`${olla.url}/internal/stats/endpoints`)).json()) as {
+          endpoints: (TallyJson & { name: string })[];
+        };
+        return body.endpoints.find((entry) => entry.name === "ollama-box")!.in_flight;
+      };
+      expect(await inFlight()).toBe(1);
+      expect((await modelStats("llama3.2:latest"))!.in_flight).toBe(1);
+      await response.text();
+      await until(async () => (await inFlight()) === 0);
+    } finally {
+      ollama.set({ chunks: 4, chunkDelayMs: 5 });
+    }
+  });
+
   test("the access log: one line per request with its fields, written when a stream ends", async () => {
     olla.logs.length = 0;
     const response = await fetch(`${olla.url}/olla/api/chat?api_key=s3cret&x=1`, {
@@ -186,8 +209,13 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
     });
     await response.text();
     await fetch(`${olla.url}/internal/health`);
-    await until(() => olla.logs.filter((line) => line.msg === "request").length === 2);
-    const [chat, health] = olla.logs.filter((line) => line.msg === "request");
+    const line = (path: string) => olla.logs.find((entry) => entry.msg === "request" && entry.path === path);
+    await until(
+      () =>
+        line("/olla/api/chat?api_key=REDACTED&x=1") !== undefined && line("/internal/health") !== undefined,
+    );
+    const chat = line("/olla/api/chat?api_key=REDACTED&x=1");
+    const health = line("/internal/health");
     expect(chat).toMatchObject({
       level: "info",
       request_id: response.headers.get("x-olla-request-id"),
@@ -206,4 +234,22 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
     expect(JSON.stringify(olla.logs)).not.toContain("s3cret");
     expect(health).toMatchObject({ level: "debug", path: "/internal/health", status: 200 });
   });
+});
+
+test("server.request_stats: false keeps no statistics (the access log still runs)", async () => {
+  const upstream = await startFakeUpstream({ kind: "ollama", chunks: 2 });
+  const olla = await startTestOlla(
+    `server:\n  request_stats: false\n${endpointsYaml([{ name: "box", url: upstream.url, type: "ollama" }])}`,
+  );
+  try {
+    await (await fetch(`${olla.url}/olla/api/tags`)).arrayBuffer();
+    const stats = (await (await fetch(`${olla.url}/internal/stats/models`)).json()) as { models: unknown[] };
+    expect(stats.models).toEqual([]);
+    const metrics = await (await fetch(`${olla.url}/internal/metrics`)).text();
+    expect(metrics).not.toContain("olla_requests_total{");
+    expect(olla.logs.some((line) => line.msg === "request" && line.path === "/olla/api/tags")).toBe(true);
+  } finally {
+    await olla.stop();
+    await upstream.stop();
+  }
 });

@@ -440,7 +440,6 @@ model_aliases:
     expect(errors(report.problems)).toEqual([]);
     expect(warnings(report.problems).map((problem) => problem.message)).toEqual([
       "accepted, but not enforced yet; proxy.response_timeout bounds proxied answers",
-      "accepted, but the Anthropic Messages API is not served yet",
     ]);
     expect(report.config!.server.write_timeout).toBe(300_000);
   });

@@ -14,12 +14,14 @@ function context(path: string): RouteContext {
       search: "",
       clientIp: undefined,
       started: 0,
+      endedAt: 0,
       status: 0,
       bytesIn: 0,
       bytesOut: 0,
       deferred: false,
     },
     finish: () => {},
+    dispatched: () => {},
   };
 }
 

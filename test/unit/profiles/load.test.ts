@@ -50,7 +50,11 @@ describe("built-in profiles", () => {
       healthPath: "/v1/models",
       modelsPath: "/api/v0/models",
     });
-    expect(profileFor("ollama").anthropic).toEqual({ messagesPath: "/v1/messages", tokenCount: false });
+    expect(profileFor("ollama").anthropic).toEqual({
+      messagesPath: "/v1/messages",
+      tokenCount: false,
+      limitations: [],
+    });
     expect(profileFor("sglang").anthropic).toBeUndefined();
     expect(profileFor("nope").name).toBe("auto");
   });

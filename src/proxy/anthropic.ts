@@ -1,0 +1,257 @@
+// The Anthropic Messages API on top of the fleet: /olla/anthropic/v1/messages passes the request through
+// to endpoints that speak it natively (profile anthropic_support) and translates it to OpenAI chat
+// completions for the rest; count_tokens asks a backend that can count, else estimates; models lists
+// the fleet's models in Anthropic's format.
+
+import type { Endpoint } from "../endpoints/index.ts";
+import type { Route } from "../http/router.ts";
+import {
+  anthropicErrorResponse,
+  anthropicModelList,
+  clashingLimitations,
+  countTokensBody,
+  countTokensPath,
+  createAnthropicStream,
+  estimateInputTokens,
+  fromUpstreamError,
+  parseCountTokensRequest,
+  parseJson,
+  readCountTokens,
+  STREAM_HEADERS,
+  TOKEN_COUNT_HEADER,
+  toAnthropicError,
+  translateRequest,
+  translateResponse,
+} from "../translate/index.ts";
+import type { AnswerContext, ApiAdapter, PreparedRequest } from "./api-adapter.ts";
+import { adaptedRoute, type ProxyDeps } from "./handler.ts";
+import { readBody } from "./inspect.ts";
+import { upstreamUrl } from "./target.ts";
+
+export interface AnthropicOptions {
+  passthrough: boolean;
+  maxMessageSize: number;
+  /** A quiet translated stream gets a `ping` event after this long (keeps clients and proxies patient). */
+  pingAfterMs?: number;
+  /** Model names of the healthy fleet, for GET /olla/anthropic/v1/models. */
+  modelNames: () => string[];
+  /** Endpoints that list `model` (healthy ones first), for count_tokens. */
+  endpointsFor: (model: string) => readonly Endpoint[];
+  /** Writes each request and answer to the inspector when it is on. */
+  inspect?: (entry: InspectorEntry) => void;
+  startedAt: Date;
+}
+
+export interface InspectorEntry {
+  type: "request" | "response";
+  /** The session header's value (translators.anthropic.inspector.session_header), else the request id. */
+  session: string;
+  requestId: string;
+  model?: string;
+  body: unknown;
+}
+
+const encoder = new TextEncoder();
+
+function errorOf(error: unknown, requestId: string): Response {
+  const failure = toAnthropicError(error);
+  return anthropicErrorResponse(failure.status, failure.message, { type: failure.type, requestId });
+}
+
+/** Passthrough when the endpoint speaks Anthropic and has none of the limitations this request runs into. */
+function nativePath(endpoint: Endpoint, needs: readonly string[], passthrough: boolean): string | undefined {
+  const native = endpoint.profile.anthropic;
+  if (!passthrough || !native) return undefined;
+  return needs.some((need) => native.limitations.includes(need)) ? undefined : native.messagesPath;
+}
+
+export function anthropicAdapter(options: AnthropicOptions & { sessionHeader?: string }): ApiAdapter {
+  const pingAfterMs = options.pingAfterMs ?? 5000;
+  return {
+    maxBodySize: options.maxMessageSize,
+    accepts: (endpoint) => endpoint.profile.openaiCompatible || endpoint.profile.anthropic !== undefined,
+    prepare(bytes, { requestId, headers: clientHeaders }): PreparedRequest | Response {
+      const session = (options.sessionHeader && clientHeaders.get(options.sessionHeader)) || requestId;
+      let raw: unknown;
+      let translated: ReturnType<typeof translateRequest>;
+      try {
+        raw = parseJson(bytes);
+        translated = translateRequest(raw);
+      } catch (error) {
+        return errorOf(error, requestId);
+      }
+      options.inspect?.({
+        type: "request",
+        session,
+        requestId,
+        model: translated.anthropic.model,
+        body: raw,
+      });
+      const needs = clashingLimitations(translated.anthropic);
+      const context = { ...translated.context, inputTokens: estimateInputTokens(translated.anthropic) };
+      const streamed = translated.anthropic.stream === true;
+      const bodies = new Map<string, Uint8Array>();
+      return {
+        model: translated.anthropic.model,
+        forEndpoint(endpoint, backendName) {
+          const native = nativePath(endpoint, needs, options.passthrough);
+          if (native !== undefined) {
+            // The client's bytes as they came, unless the endpoint calls the model by another name.
+            const body =
+              backendName === undefined || backendName === translated.anthropic.model
+                ? bytes
+                : encoder.encode(JSON.stringify({ ...(raw as object), model: backendName }));
+            return { path: native, body, mode: "passthrough" };
+          }
+          const name = backendName ?? translated.anthropic.model;
+          let body = bodies.get(name);
+          if (!body) {
+            body = encoder.encode(JSON.stringify({ ...translated.openai, model: name }));
+            bodies.set(name, body);
+          }
+          return { path: "/v1/chat/completions", body, mode: "translation" };
+        },
+        async respond(response: Response, answer: AnswerContext): Promise<Response> {
+          const { headers, release, observer, requestId } = answer;
+          headers.delete("content-type");
+          if (response.status >= 400 || !streamed) {
+            let bytes: Uint8Array;
+            try {
+              bytes = await response.bytes();
+            } catch (error) {
+              release();
+              return errorOf(error, requestId);
+            } finally {
+              release();
+            }
+            observer.whole(bytes);
+            let body: unknown = null;
+            try {
+              body = JSON.parse(new TextDecoder().decode(bytes));
+            } catch {
+              body = new TextDecoder().decode(bytes);
+            }
+            if (response.status >= 400) {
+              const failure = fromUpstreamError(response.status, body);
+              return anthropicErrorResponse(failure.status, failure.message, {
+                type: failure.type,
+                requestId,
+                headers: Object.fromEntries(headers),
+              });
+            }
+            try {
+              const message = translateResponse(body, context);
+              options.inspect?.({
+                type: "response",
+                session,
+                requestId,
+                model: context.model,
+                body: message,
+              });
+              return Response.json(message, { headers });
+            } catch (error) {
+              return errorOf(error, requestId);
+            }
+          }
+          const stream = createAnthropicStream(context);
+          // The endpoint's body feeds the translator; its end (or failure) ends the client's stream.
+          response.body?.pipeTo(stream.writable).catch(() => {});
+          const ping = setInterval(() => {
+            if (stream.translator.done) clearInterval(ping);
+            else stream.ping(pingAfterMs);
+          }, pingAfterMs / 2);
+          observer.streaming();
+          for (const [name, value] of Object.entries(STREAM_HEADERS)) headers.set(name, value);
+          options.inspect?.({
+            type: "response",
+            session,
+            requestId,
+            model: context.model,
+            body: "(streamed)",
+          });
+          return new Response(stream.readable, { status: 200, headers });
+        },
+      };
+    },
+  };
+}
+
+export function anthropicRoutes(
+  deps: ProxyDeps,
+  options: AnthropicOptions & { sessionHeader?: string },
+): Route[] {
+  const adapter = anthropicAdapter(options);
+  return [
+    adaptedRoute(deps, "/olla/anthropic/v1/messages", adapter),
+    {
+      methods: ["POST"],
+      path: "/olla/anthropic/v1/messages/count_tokens",
+      handler: async (request, context) => {
+        try {
+          const bytes = (await readBody(request, options.maxMessageSize)) ?? new Uint8Array(0);
+          const raw = parseJson(bytes);
+          const parsed = parseCountTokensRequest(raw);
+          context.record.model = parsed.model;
+          // A backend that counts natively gives the real figure; anything else gets the estimate.
+          for (const endpoint of options.endpointsFor(parsed.model)) {
+            const native = endpoint.profile.anthropic;
+            if (!native?.tokenCount) continue;
+            const counted = await askBackend(
+              deps,
+              endpoint,
+              countTokensPath(native.messagesPath),
+              bytes,
+              request,
+            );
+            if (counted !== undefined) {
+              context.record.endpoint = endpoint.name;
+              return Response.json(countTokensBody(counted), {
+                headers: { [TOKEN_COUNT_HEADER]: "backend", "x-olla-endpoint": endpoint.name },
+              });
+            }
+          }
+          return Response.json(countTokensBody(estimateInputTokens(parsed)), {
+            headers: { [TOKEN_COUNT_HEADER]: "estimate" },
+          });
+        } catch (error) {
+          return errorOf(error, context.requestId);
+        }
+      },
+    },
+    {
+      methods: ["GET"],
+      path: "/olla/anthropic/v1/models",
+      handler: () => Response.json(anthropicModelList(options.modelNames(), options.startedAt)),
+    },
+  ];
+}
+
+async function askBackend(
+  deps: ProxyDeps,
+  endpoint: Endpoint,
+  path: string,
+  body: Uint8Array,
+  request: Request,
+): Promise<number | undefined> {
+  try {
+    const headers = new Headers({ "content-type": "application/json" });
+    const version = request.headers.get("anthropic-version");
+    if (version) headers.set("anthropic-version", version);
+    for (const [name, value] of endpoint.headers) headers.set(name, value);
+    const response = await deps.client.request({
+      url: upstreamUrl(endpoint, path, ""),
+      method: "POST",
+      headers,
+      body,
+      signal: request.signal,
+      deadlineMs: 10_000,
+    });
+    if (!response.ok) {
+      await response.arrayBuffer().catch(() => {});
+      return undefined;
+    }
+    return readCountTokens(await response.json());
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,41 @@
+// How a route that speaks another API than its endpoints plugs into the proxy: it validates the
+// client's body, says which endpoints can serve it and in which form each gets the request, and turns
+// the endpoint's answer back into the client's API. The proxy keeps routing, failover and stats.
+
+import type { Endpoint } from "../endpoints/index.ts";
+import type { AnswerObserver } from "./observe.ts";
+
+export interface AdaptedRequest {
+  /** Path on the endpoint, and the body it gets. */
+  path: string;
+  body: Uint8Array;
+  /** "passthrough": the endpoint speaks the client's API, its answer goes back as it is. */
+  mode: "passthrough" | "translation";
+}
+
+export interface AnswerContext {
+  /** Response headers olla already decided (X-Olla-*, routing); the adapter may add to them. */
+  headers: Headers;
+  /** The endpoint's answer is no longer in use (idempotent). */
+  release: () => void;
+  observer: AnswerObserver;
+  requestId: string;
+}
+
+export interface PreparedRequest {
+  /** The model the client asked for. */
+  model: string;
+  /** Builds the request for one endpoint; `backendName` is the endpoint's name for the model. */
+  forEndpoint(endpoint: Endpoint, backendName: string | undefined): AdaptedRequest;
+  /** The client's answer from a translated exchange (passthrough answers go back untouched). */
+  respond(response: Response, context: AnswerContext): Promise<Response>;
+}
+
+export interface ApiAdapter {
+  /** Largest body this API accepts (413 above). */
+  maxBodySize: number;
+  /** Parses and validates the client's body: the prepared request, or the error to answer with. */
+  prepare(body: Uint8Array, request: { requestId: string; headers: Headers }): PreparedRequest | Response;
+  /** Endpoints that can serve this API at all (natively or through translation). */
+  accepts(endpoint: Endpoint): boolean;
+}

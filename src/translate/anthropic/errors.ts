@@ -1,0 +1,115 @@
+// Errors in Anthropic's envelope {"type":"error","error":{"type","message"}}: the typed error the
+// translation throws, the status → error-type table, and the reading of a backend's OpenAI-style error.
+import type { ErrorEnvelope, ErrorType } from "./schema-response.ts";
+import { ErrorBody } from "./schema-openai.ts";
+import { checker } from "./validate.ts";
+
+/** Thrown by the translation; carries the status and a message fit for the client. */
+export class AnthropicApiError extends Error {
+  readonly type: ErrorType;
+  constructor(
+    readonly status: number,
+    message: string,
+    type?: ErrorType,
+  ) {
+    super(message);
+    this.type = type ?? anthropicErrorType(status);
+  }
+}
+
+const TYPES: Record<number, ErrorType> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  402: "billing_error",
+  403: "permission_error",
+  404: "not_found_error",
+  408: "timeout_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  500: "api_error",
+  502: "api_error",
+  503: "overloaded_error",
+  504: "timeout_error",
+  529: "overloaded_error",
+};
+
+/** 503 (no endpoint free / backend busy) is overloaded_error: it is Anthropic's "try again shortly" and
+ *  what src/http/errors.ts already answers; 502 (the backend broke) stays api_error, 504 is timeout_error.
+ *  Other 4xx are invalid_request_error, other 5xx api_error. */
+export function anthropicErrorType(status: number): ErrorType {
+  return TYPES[status] ?? (status >= 400 && status < 500 ? "invalid_request_error" : "api_error");
+}
+
+export function anthropicErrorBody(
+  status: number,
+  message: string,
+  options: { type?: ErrorType; requestId?: string } = {},
+): ErrorEnvelope {
+  const body: ErrorEnvelope = {
+    type: "error",
+    error: { type: options.type ?? anthropicErrorType(status), message },
+  };
+  if (options.requestId) body.request_id = options.requestId;
+  return body;
+}
+
+/** The JSON error response, with Anthropic's `request-id` header when the request has an id. */
+export function anthropicErrorResponse(
+  status: number,
+  message: string,
+  options: { type?: ErrorType; requestId?: string; headers?: Record<string, string> } = {},
+): Response {
+  const headers = new Headers(options.headers);
+  if (options.requestId) headers.set("request-id", options.requestId);
+  return Response.json(anthropicErrorBody(status, message, options), { status, headers });
+}
+
+/** Any thrown value → the envelope parts: our typed errors keep their status, the rest is a 500. */
+export function toAnthropicError(error: unknown): AnthropicApiError {
+  if (error instanceof AnthropicApiError) return error;
+  return new AnthropicApiError(500, error instanceof Error ? error.message : String(error));
+}
+
+const errorBody = checker(ErrorBody);
+const MAX_TEXT = 500;
+
+/** A backend's error answer (status ≥ 400; body parsed JSON, raw text, or nothing) as an Anthropic error
+ *  with the same status. A body that already is an Anthropic envelope keeps its type. */
+export function fromUpstreamError(status: number, body: unknown): AnthropicApiError {
+  const fallback = `backend returned HTTP ${status}`;
+  if (typeof body === "string") {
+    const text = body.trim();
+    return new AnthropicApiError(status, text ? text.slice(0, MAX_TEXT) : fallback);
+  }
+  if (isAnthropicEnvelope(body)) return new AnthropicApiError(status, body.error.message, body.error.type);
+  return new AnthropicApiError(
+    status,
+    errorBody.check(body) ? (upstreamMessage(body) ?? fallback) : fallback,
+  );
+}
+
+/** The message inside an OpenAI-style error body, if there is one (also used for mid-stream errors). */
+export function upstreamMessage(body: ErrorBody): string | undefined {
+  const { error } = body;
+  if (typeof error === "string" && error) return error;
+  if (error && typeof error === "object" && error.message) return error.message;
+  if (typeof body.message === "string" && body.message) return body.message;
+  if (typeof body.detail === "string" && body.detail) return body.detail;
+  // FastAPI validation errors: detail is a list of {loc, msg}.
+  if (Array.isArray(body.detail) && body.detail.length > 0)
+    return JSON.stringify(body.detail).slice(0, MAX_TEXT);
+  return undefined;
+}
+
+const KNOWN_TYPES = new Set<string>(Object.values(TYPES));
+
+function isAnthropicEnvelope(body: unknown): body is ErrorEnvelope {
+  if (!body || typeof body !== "object") return false;
+  const { type, error } = body as { type?: unknown; error?: { type?: unknown; message?: unknown } };
+  return (
+    type === "error" &&
+    typeof error?.message === "string" &&
+    typeof error.type === "string" &&
+    KNOWN_TYPES.has(error.type)
+  );
+}

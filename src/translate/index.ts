@@ -1,0 +1,2 @@
+// API translation between client and backend formats; today Anthropic Messages ⇄ OpenAI chat completions.
+export * from "./anthropic/index.ts";
