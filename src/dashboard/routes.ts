@@ -48,7 +48,7 @@ export function dashboardRoutes(options: DashboardOptions): Route[] {
 
   const handler: Route["handler"] = (request, context) => {
     // The TCP peer, never a forwarded header: the dashboard is for the machine's own network.
-    const ip = context.server.peerAddress(request);
+    const ip = context.record.peer;
     const host = hostName(request.headers.get("host"));
     if (!allowedIp(ip)) return refuse("client address not in allowed_cidrs", ip, host);
     const literal = parseIp(host.replace(/^\[|\]$/g, "")) !== undefined;

@@ -29,36 +29,34 @@ export function createGuard(options: GuardOptions): Guard | undefined {
   const { rateLimit, apiKeys, internalAllowed } = options;
   if (!rateLimit && !apiKeys && !internalAllowed) return undefined;
 
-  return async (request: Request, context: RouteContext) => {
+  type Result = ReturnType<Guard>;
+
+  /** Everything after the rate limit, which may have had to wait for Redis. */
+  const rest = (request: Request, context: RouteContext, verdict: RateVerdict | undefined): Result => {
     const path = context.url.pathname;
     const upstreamRoute = path.startsWith("/olla/");
     const ip = context.record.clientIp ?? "unknown";
-    let headers: Record<string, string> | undefined;
-
-    if (rateLimit) {
-      const verdict = await rateLimit(upstreamRoute ? "proxy" : "health", ip);
-      if (verdict.limited) headers = verdict.headers;
-      if (!verdict.allowed) {
-        options.onLimited?.(verdict.deniedBy ?? "unknown");
-        context.record.failure = "rate_limited";
-        const scope = verdict.deniedBy === "global" ? "olla as a whole" : "this client";
-        return {
-          response: errorResponse(
-            apiFamily(path),
-            429,
-            `rate limit exceeded for ${scope}; retry in ${verdict.retryAfterSeconds} s`,
-            { code: "rate_limit_exceeded", headers: verdict.headers },
-          ),
-        };
-      }
+    const headers = verdict?.limited ? verdict.headers : undefined;
+    if (verdict && !verdict.allowed) {
+      options.onLimited?.(verdict.deniedBy ?? "unknown");
+      context.record.failure = "rate_limited";
+      const scope = verdict.deniedBy === "global" ? "olla as a whole" : "this client";
+      return {
+        response: errorResponse(
+          apiFamily(path),
+          429,
+          `rate limit exceeded for ${scope}; retry in ${verdict.retryAfterSeconds} s`,
+          { code: "rate_limit_exceeded", headers: verdict.headers },
+        ),
+      };
     }
 
     if (upstreamRoute && apiKeys) {
-      const verdict = apiKeys.check(request.headers);
-      if (verdict !== "ok") {
+      const check = apiKeys.check(request.headers);
+      if (check !== "ok") {
         context.record.failure = "unauthorized";
         const message =
-          verdict === "missing"
+          check === "missing"
             ? "an API key is required: send Authorization: Bearer <key> or x-api-key: <key>"
             : "the API key is not valid";
         return {
@@ -82,5 +80,13 @@ export function createGuard(options: GuardOptions): Guard | undefined {
       }
     }
     return headers ? { headers } : undefined;
+  };
+
+  return (request: Request, context: RouteContext) => {
+    if (!rateLimit) return rest(request, context, undefined);
+    const kind = context.url.pathname.startsWith("/olla/") ? "proxy" : "health";
+    const verdict = rateLimit(kind, context.record.clientIp ?? "unknown");
+    if (verdict instanceof Promise) return verdict.then((settled) => rest(request, context, settled));
+    return rest(request, context, verdict);
   };
 }

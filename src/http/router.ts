@@ -6,8 +6,6 @@ import { apiFamily, errorResponse } from "./errors.ts";
 export interface ServerHandle {
   /** Seconds this request's connection may stay idle; 0 = never cut (long streams). */
   timeout(request: Request, seconds: number): void;
-  /** The TCP peer's address, or undefined (e.g. a unix socket). */
-  peerAddress(request: Request): string | undefined;
 }
 
 /** What one request did, filled in along the way; ends up in the access log and the stats. */
@@ -18,6 +16,8 @@ export interface RequestRecord {
   /** Query string as received (the access log redacts secrets in it). */
   search: string;
   clientIp: string | undefined;
+  /** The TCP peer (clientIp may come from a trusted proxy's header instead). */
+  peer: string | undefined;
   /** performance.now() at arrival, and when the request was over (0 until then). */
   started: number;
   endedAt: number;

@@ -94,6 +94,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
           path: url.pathname,
           search: url.search,
           clientIp: options.clientIp ? options.clientIp(request, peer) : peer,
+          peer,
           started,
           endedAt: 0,
           status: 0,
@@ -121,7 +122,9 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
         let extra: Record<string, string> | undefined;
         try {
           const preflight = cors?.preflight(request);
-          const guarded = preflight ? undefined : await options.guard?.(request, context);
+          // Guards answer synchronously unless a shared (Redis) store is involved: no await, no extra turn.
+          let guarded = preflight ? undefined : options.guard?.(request, context);
+          if (guarded instanceof Promise) guarded = await guarded;
           extra = guarded?.headers;
           response = preflight ?? guarded?.response ?? (await router(request, context));
         } catch (error) {
@@ -153,7 +156,6 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
 
   handle = {
     timeout: (request, seconds) => server.timeout(request, seconds),
-    peerAddress: (request) => server.requestIP(request)?.address,
   };
 
   return {

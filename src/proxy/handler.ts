@@ -336,7 +336,7 @@ async function proxyRequest(
         headers: upstreamRequestHeaders(request.headers, {
           endpoint,
           requestId: context.requestId,
-          peer: context.server.peerAddress(request),
+          peer: record.peer,
           url: context.url,
           clientKeysAreOurs: deps.clientKeysAreOurs,
         }),

@@ -65,7 +65,7 @@ export function observeAnswer(record: RequestRecord, finish: () => void): Answer
       record.streamMs = undefined;
       if (bytes !== null) {
         record.bytesOut = bytes.byteLength;
-        tail.push(bytes.byteLength > 8192 ? bytes.subarray(bytes.byteLength - 8192) : bytes);
+        tail.push(bytes);
       }
       ended ??= "complete";
       settle();

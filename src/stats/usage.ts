@@ -10,7 +10,7 @@ export interface TokenUsage {
 }
 
 /** How much of an answer's end is looked at: usage sits in the last object or event. */
-export const USAGE_TAIL_BYTES = 4096;
+export const USAGE_TAIL_BYTES = 2048;
 
 const FIELDS =
   /"(prompt_eval_count|eval_count|eval_duration|prompt_tokens|completion_tokens|input_tokens|output_tokens)"\s*:\s*(\d+)/g;
