@@ -132,12 +132,13 @@ export async function startApp(
   const metrics = createMetrics();
   const pruneTimer = setInterval(() => stats.prune(), 5 * 60 * 1000);
   pruneTimer.unref();
-  const accessLogger = logger.child({ component: "access" });
+  // The root logger: writeAccessLog names the component itself, so no merge per line.
+  const accessLogger = logger;
   const collect = config.server.request_stats;
   const onRequestEnd = (record: RequestRecord) => {
     const durationMs = record.endedAt - record.started;
     if (record.status >= 400) record.failure ??= `http_${Math.floor(record.status / 100)}xx`;
-    if (config.server.request_logging) writeAccessLog(accessLogger, { ...record, durationMs });
+    if (config.server.request_logging) writeAccessLog(accessLogger, record, durationMs);
     if (!collect) return;
     for (const attempt of record.attempts ?? []) {
       stats.finish({

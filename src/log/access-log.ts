@@ -14,7 +14,6 @@ export interface AccessEntry {
   status: number;
   bytesIn: number;
   bytesOut: number;
-  durationMs: number;
   ttftMs?: number;
   usage?: { input: number; output: number };
   failure?: string;
@@ -34,8 +33,9 @@ export function redactQuery(search: string): string {
 const QUIET_PATHS = new Set(["/internal/health", "/health"]);
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
-export function writeAccessLog(logger: Logger, entry: AccessEntry): void {
+export function writeAccessLog(logger: Logger, entry: AccessEntry, durationMs: number): void {
   const fields = {
+    component: "access",
     request_id: entry.requestId,
     client_ip: entry.clientIp ?? null,
     method: entry.method,
@@ -45,7 +45,7 @@ export function writeAccessLog(logger: Logger, entry: AccessEntry): void {
     status: entry.status,
     bytes_in: entry.bytesIn,
     bytes_out: entry.bytesOut,
-    duration_ms: round(entry.durationMs),
+    duration_ms: round(durationMs),
     ttft_ms: entry.ttftMs === undefined ? null : round(entry.ttftMs),
     tokens_in: entry.usage?.input ?? null,
     tokens_out: entry.usage?.output ?? null,

@@ -424,7 +424,7 @@ async function proxyRequest(
       model: facts.model,
       responseTimeMs,
     });
-    for (const [name, value] of Object.entries(routing)) headers.set(name, value);
+    for (const name in routing) headers.set(name, routing[name]!);
     if (adapted) headers.set("x-olla-mode", adapted.mode);
     if (prepared && adapted?.mode === "translation") {
       return prepared.respond(response, { headers, release, observer, requestId: context.requestId });

@@ -17,9 +17,13 @@ const FIELDS =
 
 /** Usage from the tail of an answer, or undefined when it carries none (never a guessed zero). */
 export function usageFromTail(tail: string): TokenUsage | undefined {
+  // Most answers carry no counts in their tail: two substring searches settle that before any regex.
+  const start = Math.max(tail.lastIndexOf("_count"), tail.lastIndexOf("_tokens"));
+  if (start < 0) return undefined;
   // The last object wins: earlier matches may be from a previous event.
   const found: Record<string, number> = {};
-  for (const match of tail.matchAll(FIELDS)) found[match[1]!] = Number(match[2]);
+  for (const match of tail.slice(Math.max(0, start - 400)).matchAll(FIELDS))
+    found[match[1]!] = Number(match[2]);
   if (found.eval_count !== undefined || found.prompt_eval_count !== undefined) {
     return {
       input: found.prompt_eval_count ?? 0,
