@@ -203,7 +203,7 @@ async function manyStreams(engine: string) {
     olla.proc.kill("SIGTERM");
     await olla.proc.exited;
   }
-  report.push({ engine, section: "3. Concurrent slow streams (20 chunks 250 ms apart, raw sockets)", rows });
+  report.push({ engine, section: "4. Concurrent slow streams (20 chunks 250 ms apart, raw sockets)", rows });
 }
 
 async function bigBody(engine: string) {
@@ -237,7 +237,7 @@ async function bigBody(engine: string) {
     },
   ];
   console.log(engine, "10MB body", rows[0]);
-  report.push({ engine, section: "4. 10 MB request body (embeddings)", rows });
+  report.push({ engine, section: "5. 10 MB request body (embeddings)", rows });
   olla.proc.kill("SIGTERM");
   await olla.proc.exited;
 }
@@ -336,7 +336,7 @@ async function translation(engine: string, olla: string) {
   console.log(engine, "translation", rows[0]);
   report.push({
     engine,
-    section: "7. Anthropic Messages translation: time to the first text (Bun fetch client)",
+    section: "3. Anthropic Messages translation: time to the first text (Bun fetch client)",
     rows,
   });
 }
@@ -368,7 +368,7 @@ function selection() {
       "µs per pick (50 endpoints)": round(((performance.now() - started) * 1000) / picks, 3),
     });
   }
-  report.push({ engine: "any", section: "5. Endpoint selection (in-process, 200k picks)", rows });
+  report.push({ engine: "any", section: "7. Endpoint selection (in-process, 200k picks)", rows });
   console.log("selection", rows);
 }
 
