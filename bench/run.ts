@@ -253,14 +253,25 @@ async function observabilityCost(engine: string) {
       const direct: WrkResult[] = [];
       const withStats: WrkResult[] = [];
       const without: WrkResult[] = [];
-      for (let i = 0; i < REPEATS; i++) {
+      const cpuOn: number[] = [];
+      const cpuOff: number[] = [];
+      // The difference is small against run-to-run noise: more rounds than elsewhere, interleaved.
+      for (let i = 0; i < REPEATS + 2; i++) {
         direct.push(await wrk(`${upstream.fast}/v1/chat/completions`, chatBody, connections, WRK_SECONDS));
-        withStats.push(
-          await wrk(`${on.url}/olla/openai/v1/chat/completions`, chatBody, connections, WRK_SECONDS),
-        );
-        without.push(
-          await wrk(`${off.url}/olla/openai/v1/chat/completions`, chatBody, connections, WRK_SECONDS),
-        );
+        for (const [olla, runs, cpu] of [
+          [on, withStats, cpuOn],
+          [off, without, cpuOff],
+        ] as const) {
+          const before = cpuMicros(olla.proc.pid);
+          const run = await wrk(
+            `${olla.url}/olla/openai/v1/chat/completions`,
+            chatBody,
+            connections,
+            WRK_SECONDS,
+          );
+          cpu.push((cpuMicros(olla.proc.pid) - before) / run.requests);
+          runs.push(run);
+        }
       }
       const p50 = (runs: WrkResult[]) => median(runs.map((r) => r.p50Us));
       const addedOn = p50(withStats) - p50(direct);
@@ -271,6 +282,7 @@ async function observabilityCost(engine: string) {
         "added p50 µs, off": Math.round(addedOff),
         "on/off added latency": round(addedOn / addedOff),
         "throughput on/off": round(median(withStats.map((r) => r.rps)) / median(without.map((r) => r.rps))),
+        "olla CPU µs/request on / off": `${Math.round(median(cpuOn))} / ${Math.round(median(cpuOff))}`,
       });
       console.log(engine, "observability", rows.at(-1));
     }
@@ -419,5 +431,7 @@ for (const engine of [...engines, "any"]) {
     lines.push(`### ${entry.section}`, "", table(entry.rows), "");
 }
 const out = lines.join("\n");
-await Bun.write(join(import.meta.dir, quick ? "RESULTS.quick.md" : "RESULTS.md"), out);
+// Only a full run replaces RESULTS.md; quick or partial (--skip) runs go to a git-ignored file.
+const partial = quick || skip.size > 0;
+await Bun.write(join(import.meta.dir, partial ? "RESULTS.quick.md" : "RESULTS.md"), out);
 console.log(`\n${out}`);

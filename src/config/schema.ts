@@ -102,7 +102,7 @@ export const configSchema = z.object({
       ),
       read_header_timeout: duration(
         "10s",
-        "A client silent this long before its headers are complete is cut (Bun's connection idle timer).",
+        "A silent client is cut after this (Bun's idle timer); a trickled request head gets about 10 s whatever this says (Bun's own limit).",
       ),
       write_timeout: duration("0s", "Longest time to write a response; keep 0 for streaming."),
       idle_timeout: duration(

@@ -209,6 +209,22 @@ describe("slow clients are cut after server.read_timeout", () => {
   });
 });
 
+test("a client that trickles its headers is cut: Bun gives a request head about 10 s, byte by byte or not", async () => {
+  const connection = await rawConnect(olla.url);
+  const started = performance.now();
+  const head = `GET /olla/api/tags HTTP/1.1\r\nHost: x\r\nX-Slow: ${"a".repeat(200)}`;
+  let sent = 0;
+  // A byte every 500 ms: the connection is never idle, yet the head never completes.
+  const trickle = setInterval(() => void connection.write(head[sent++] ?? "a"), 500);
+  const reply = await connection.reply(() => false, 20_000);
+  clearInterval(trickle);
+  connection.close();
+  expect(reply.closed).toBe(true);
+  expect(reply.status).toBeUndefined();
+  expect(performance.now() - started).toBeLessThan(16_000);
+  await healthy();
+}, 25_000);
+
 describe("clients that leave at each stage", () => {
   const streamRequest = (model = "llama3.2:latest") =>
     `{"model": "${model}", "messages": [{"role": "user", "content": "hi"}], "stream": true}`;
