@@ -1,6 +1,6 @@
 // Where log lines go: stdout, stderr, or an append-only file (created with its folder). Lines written in
-// one turn of the event loop leave in one write (one access-log line per request must not cost a
-// system call per request under load); whatever is pending goes out synchronously at exit.
+// one task leave in one write at its end (one access-log line per request must not cost a system call
+// per request under load); whatever is pending goes out synchronously at exit.
 
 import { createWriteStream, mkdirSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
@@ -13,7 +13,8 @@ export interface LogSink {
   isTerminal: boolean;
 }
 
-/** Collects lines and hands them to `out` once per turn of the event loop. */
+/** Collects lines and hands them to `out` at the end of the current task (a microtask: no extra turn
+ * of the event loop, which would cost more than the write). */
 function batched(out: (text: string) => void) {
   let pending: string[] = [];
   let scheduled = false;
@@ -32,7 +33,7 @@ function batched(out: (text: string) => void) {
       pending.push(line);
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        queueMicrotask(flush);
       }
     },
     flush,
