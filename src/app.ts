@@ -132,13 +132,11 @@ export async function startApp(
   const metrics = createMetrics();
   const pruneTimer = setInterval(() => stats.prune(), 5 * 60 * 1000);
   pruneTimer.unref();
-  // The root logger: writeAccessLog names the component itself, so no merge per line.
-  const accessLogger = logger;
   const collect = config.server.request_stats;
   const onRequestEnd = (record: RequestRecord) => {
     const durationMs = record.endedAt - record.started;
     if (record.status >= 400) record.failure ??= `http_${Math.floor(record.status / 100)}xx`;
-    if (config.server.request_logging) writeAccessLog(accessLogger, record, durationMs);
+    if (config.server.request_logging) writeAccessLog(logger, record, durationMs);
     if (!collect) return;
     for (const attempt of record.attempts ?? []) {
       stats.finish({
@@ -356,19 +354,6 @@ export async function startApp(
       ? anthropicRoutes(proxyDeps, {
           passthrough: anthropic.passthrough_enabled,
           maxMessageSize: anthropic.max_message_size,
-          modelNames: () => {
-            if (!discovery) return [];
-            const names = endpoints
-              .filter(isRoutable)
-              .flatMap((e) => discovery.modelsOf(e).models.map((m) => m.name));
-            return [...new Set(names)];
-          },
-          endpointsFor: (model) =>
-            discovery
-              ? endpoints.filter(
-                  (e) => isRoutable(e) && discovery.modelsOf(e).models.some((m) => m.name === model),
-                )
-              : endpoints.filter(isRoutable),
           inspect: anthropic.inspector.enabled
             ? createInspector(anthropic.inspector.output_dir, logger.child({ component: "inspector" }))
             : undefined,

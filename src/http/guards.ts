@@ -2,17 +2,16 @@
 // then the /internal/* address policy. /internal/health is never locked (monitors must get through) and
 // has its own rate bucket so monitors and users never starve each other.
 
+import type { RateDecision } from "../limits/index.ts";
 import { apiFamily, errorResponse } from "./errors.ts";
 import type { RouteContext } from "./router.ts";
 import type { Guard } from "./server.ts";
 
-export interface RateVerdict {
-  allowed: boolean;
-  limited: boolean;
-  deniedBy?: string;
-  retryAfterSeconds: number;
-  headers: Record<string, string>;
-}
+/** What the guards need of a rate-limit decision. */
+export type RateVerdict = Pick<
+  RateDecision,
+  "allowed" | "limited" | "deniedBy" | "retryAfterSeconds" | "headers"
+>;
 
 export interface GuardOptions {
   /** Rate limits by kind: "proxy" for /olla/ routes, "health" for everything else. */

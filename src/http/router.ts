@@ -40,9 +40,6 @@ export interface RequestRecord {
 }
 
 export interface RouteContext {
-  requestId: string;
-  /** performance.now() when the request arrived. */
-  started: number;
   url: URL;
   server: ServerHandle;
   record: RequestRecord;

@@ -110,8 +110,6 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
           if (ended.push(record) === 1) queueMicrotask(drainEnded);
         };
         const context: RouteContext = {
-          requestId,
-          started,
           url,
           server: handle,
           record,

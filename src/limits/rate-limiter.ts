@@ -83,6 +83,8 @@ function planner(options: RateLimitOptions) {
   const v6Bits = options.ipv6PrefixBits ?? 64;
 
   function plan(kind: RateLimitKind, ip: string): Plan | undefined {
+    // Nothing limits this kind: no key to compute on the request path.
+    if (kind === "health" ? !health : !perIp && !global) return undefined;
     const client = ipKey(ip, v6Bits);
     const requests: BucketRequest[] = [];
     const names: BucketName[] = [];

@@ -30,7 +30,7 @@ export function redactQuery(search: string): string {
   return text ? `?${text}` : "";
 }
 
-const QUIET_PATHS = new Set(["/internal/health", "/health"]);
+const QUIET_PATHS = new Set(["/internal/health"]);
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 export function writeAccessLog(logger: Logger, entry: AccessEntry, durationMs: number): void {

@@ -5,6 +5,7 @@
 
 import type { Endpoint } from "../endpoints/index.ts";
 import type { Route } from "../http/router.ts";
+import { availableModels } from "../routing/index.ts";
 import {
   anthropicErrorResponse,
   anthropicModelList,
@@ -33,12 +34,10 @@ export interface AnthropicOptions {
   maxMessageSize: number;
   /** A quiet translated stream gets a `ping` event after this long (keeps clients and proxies patient). */
   pingAfterMs?: number;
-  /** Model names of the healthy fleet, for GET /olla/anthropic/v1/models. */
-  modelNames: () => string[];
-  /** Endpoints that list `model` (healthy ones first), for count_tokens. */
-  endpointsFor: (model: string) => readonly Endpoint[];
   /** Writes each request and answer to the inspector when it is on. */
   inspect?: (entry: InspectorEntry) => void;
+  /** The request header that names an inspector session. */
+  sessionHeader?: string;
   startedAt: Date;
 }
 
@@ -65,7 +64,7 @@ function nativePath(endpoint: Endpoint, needs: readonly string[], passthrough: b
   return needs.some((need) => native.limitations.includes(need)) ? undefined : native.messagesPath;
 }
 
-export function anthropicAdapter(options: AnthropicOptions & { sessionHeader?: string }): ApiAdapter {
+export function anthropicAdapter(options: AnthropicOptions): ApiAdapter {
   const pingAfterMs = options.pingAfterMs ?? 5000;
   return {
     maxBodySize: options.maxMessageSize,
@@ -119,7 +118,6 @@ export function anthropicAdapter(options: AnthropicOptions & { sessionHeader?: s
             try {
               bytes = await response.bytes();
             } catch (error) {
-              release();
               return errorOf(error, requestId);
             } finally {
               release();
@@ -176,10 +174,7 @@ export function anthropicAdapter(options: AnthropicOptions & { sessionHeader?: s
   };
 }
 
-export function anthropicRoutes(
-  deps: ProxyDeps,
-  options: AnthropicOptions & { sessionHeader?: string },
-): Route[] {
+export function anthropicRoutes(deps: ProxyDeps, options: AnthropicOptions): Route[] {
   const adapter = anthropicAdapter(options);
   return [
     adaptedRoute(deps, "/olla/anthropic/v1/messages", adapter),
@@ -193,7 +188,7 @@ export function anthropicRoutes(
           const parsed = parseCountTokensRequest(raw);
           context.record.model = parsed.model;
           // A backend that counts natively gives the real figure; anything else gets the estimate.
-          for (const endpoint of options.endpointsFor(parsed.model)) {
+          for (const endpoint of endpointsListing(deps, parsed.model)) {
             const native = endpoint.profile.anthropic;
             if (!native?.tokenCount) continue;
             const counted = await askBackend(
@@ -214,16 +209,31 @@ export function anthropicRoutes(
             headers: { [TOKEN_COUNT_HEADER]: "estimate" },
           });
         } catch (error) {
-          return errorOf(error, context.requestId);
+          return errorOf(error, context.record.requestId);
         }
       },
     },
     {
       methods: ["GET"],
       path: "/olla/anthropic/v1/models",
-      handler: () => Response.json(anthropicModelList(options.modelNames(), options.startedAt)),
+      handler: () => {
+        const names = deps.models
+          ? availableModels(deps.endpoints, deps.isRoutable, deps.models.catalogue)
+          : [];
+        return Response.json(anthropicModelList(names, options.startedAt));
+      },
     },
   ];
+}
+
+/** Routable endpoints that list `model` (every routable one while model discovery is off). */
+function endpointsListing(deps: ProxyDeps, model: string): Endpoint[] {
+  const known = deps.models;
+  return deps.endpoints.filter(
+    (endpoint) =>
+      deps.isRoutable(endpoint) &&
+      (!known || known.catalogue(endpoint).models.some((entry) => entry.name === model)),
+  );
 }
 
 async function askBackend(

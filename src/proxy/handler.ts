@@ -204,7 +204,9 @@ async function proxyRequest(
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   // The deadline runs from the request's arrival, not from here.
   const bodyTimeoutMs =
-    deps.readTimeoutMs > 0 ? Math.max(1, deps.readTimeoutMs - (performance.now() - context.started)) : 0;
+    deps.readTimeoutMs > 0
+      ? Math.max(1, deps.readTimeoutMs - (performance.now() - context.record.started))
+      : 0;
   try {
     if (
       !adapter &&
@@ -242,7 +244,7 @@ async function proxyRequest(
   let prepared: PreparedRequest | undefined;
   if (adapter) {
     const result = adapter.prepare(body instanceof Uint8Array ? body : new Uint8Array(0), {
-      requestId: context.requestId,
+      requestId: context.record.requestId,
       headers: request.headers,
     });
     if (result instanceof Response) return result;
@@ -335,7 +337,7 @@ async function proxyRequest(
         body: adapted?.body ?? (await bodyFor(endpoint)),
         headers: upstreamRequestHeaders(request.headers, {
           endpoint,
-          requestId: context.requestId,
+          requestId: context.record.requestId,
           peer: record.peer,
           url: context.url,
           clientKeysAreOurs: deps.clientKeysAreOurs,
@@ -350,7 +352,7 @@ async function proxyRequest(
           observer.onBodyEnd(outcome);
           if (outcome === "failed") {
             deps.logger.warn("stream cut by the endpoint", {
-              request_id: context.requestId,
+              request_id: context.record.requestId,
               endpoint: endpoint.name,
               error: describe(error),
             });
@@ -393,7 +395,7 @@ async function proxyRequest(
         (record.attempts ??= []).push({ endpoint: endpoint.name, failure: failureCause(error) });
         record.endpoint = undefined;
         deps.logger.warn("endpoint failed, trying the next", {
-          request_id: context.requestId,
+          request_id: context.record.requestId,
           endpoint: endpoint.name,
           error: describe(error),
           remaining: candidates.length - 1,
@@ -413,21 +415,21 @@ async function proxyRequest(
     }
 
     endpoint.breaker.success();
-    const responseTimeMs = performance.now() - context.started;
+    const responseTimeMs = performance.now() - context.record.started;
     endpoint.traffic.requests++;
     endpoint.traffic.responseTimeTotalMs += responseTimeMs;
     if (response.status >= 500) endpoint.traffic.failures++;
     if (response.status >= 400) record.failure = response.status >= 500 ? "http_5xx" : "http_4xx";
     const headers = clientResponseHeaders(response.headers, {
       endpoint,
-      requestId: context.requestId,
+      requestId: context.record.requestId,
       model: facts.model,
       responseTimeMs,
     });
     for (const name in routing) headers.set(name, routing[name]!);
     if (adapted) headers.set("x-olla-mode", adapted.mode);
     if (prepared && adapted?.mode === "translation") {
-      return prepared.respond(response, { headers, release, observer, requestId: context.requestId });
+      return prepared.respond(response, { headers, release, observer, requestId: context.record.requestId });
     }
     if (!response.body) {
       release();

@@ -22,7 +22,6 @@ export function observeAnswer(record: RequestRecord, finish: () => void): Answer
   let deferred = false;
 
   const settle = () => {
-    record.bytesOut = record.bytesOut || 0;
     if (firstAt !== undefined && endedAt > 0) record.streamMs = endedAt - firstAt;
     if (ended === "complete") {
       const usage = usageFromTail(tail.text());

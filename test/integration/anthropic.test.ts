@@ -4,6 +4,9 @@
 
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type FakeUpstream, replyTokens, startFakeUpstream } from "../support/index.ts";
 import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app.ts";
 
@@ -439,5 +442,67 @@ describe("count_tokens and models", () => {
     const ids: string[] = [];
     for await (const model of client.models.list()) ids.push(model.id);
     expect(ids.sort()).toEqual(["qwen-native", "qwen-openai", "thinker"]);
+  });
+});
+
+describe("a backend that counts tokens, and the inspector", () => {
+  let counting: FakeUpstream;
+  let inspected: TestOlla;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "olla-inspector-"));
+    counting = await startFakeUpstream({ kind: "llamacpp", chunks: 3, models: ["qwen-counted"] });
+    inspected = await startTestOlla(
+      `server:\n  rate_limits:\n    per_ip_requests_per_minute: 0\n` +
+        // Translated, so the inspector sees the answer too (passthrough answers go back untouched).
+        `translators:\n  anthropic:\n    passthrough_enabled: false\n` +
+        `    inspector:\n      enabled: true\n      output_dir: ${dir}\n` +
+        endpointsYaml([{ name: "llama-box", url: counting.url, type: "llamacpp" }]),
+    );
+  });
+  afterAll(async () => {
+    await inspected.stop();
+    await counting.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("count_tokens asks a backend whose profile counts, and says so", async () => {
+    const body = JSON.stringify({
+      model: "qwen-counted",
+      messages: [{ role: "user", content: "count these few words please" }],
+    });
+    const post = (url: string) =>
+      fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const response = await post(`${inspected.url}/olla/anthropic/v1/messages/count_tokens`);
+    expect(response.headers.get("x-olla-token-count")).toBe("backend");
+    expect(response.headers.get("x-olla-endpoint")).toBe("llama-box");
+    const direct = (await (await post(`${counting.url}/v1/messages/count_tokens`)).json()) as {
+      input_tokens: number;
+    };
+    expect(await response.json()).toEqual({ input_tokens: direct.input_tokens });
+  });
+
+  test("the inspector writes the request and the answer to <dir>/<day>/<session>.jsonl", async () => {
+    const message = await new Anthropic({
+      baseURL: `${inspected.url}/olla/anthropic`,
+      apiKey: "unused",
+      maxRetries: 0,
+      defaultHeaders: { "X-Session-ID": "session-7" },
+    }).messages.create({
+      model: "qwen-counted",
+      max_tokens: 20,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(message.type).toBe("message");
+    const [day] = readdirSync(dir);
+    const lines = readFileSync(join(dir, day!, "session-7.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; model: string; body: { messages?: unknown } });
+    expect(lines.map((line) => [line.type, line.model])).toEqual([
+      ["request", "qwen-counted"],
+      ["response", "qwen-counted"],
+    ]);
+    expect(lines[0]!.body.messages).toEqual([{ role: "user", content: "hi" }]);
   });
 });

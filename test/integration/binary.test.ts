@@ -17,7 +17,7 @@ import {
   VERSION,
   writeChecksums,
 } from "../../build.ts";
-import { cleanEnv } from "../support/olla-process.ts";
+import { cleanEnv, runCommand, startedLine } from "../support/olla-process.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const STAMP = { commit: "testcommit", date: "2026-01-02T03:04:05Z" };
@@ -30,35 +30,9 @@ beforeAll(async () => {
 }, 150_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** The "olla started" log record (health transitions may be logged before it). */
-async function startedLine(
-  stdout: ReadableStream<Uint8Array>,
-): Promise<{ listen: string; [key: string]: unknown }> {
-  let text = "";
-  for await (const chunk of stdout) {
-    text += new TextDecoder().decode(chunk);
-    const line = text.split("\n").find((candidate) => candidate.includes('"olla started"'));
-    if (line) return JSON.parse(line);
-  }
-  throw new Error(`olla exited without starting:\n${text}`);
-}
-
 /** Runs `olla` (the binary) with args to completion, bounded. */
-async function run(args: string[], env: Record<string, string> = {}, cwd?: string) {
-  const proc = Bun.spawn([binary, ...args], {
-    cwd,
-    env: cleanEnv(env),
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: 15_000,
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}, cwd?: string) =>
+  runCommand([binary, ...args], { cwd, env: cleanEnv(env) });
 
 /** Starts the binary in a fresh folder (with a stray .env), hands it to `check`, then stops it. */
 async function serving<T>(

@@ -22,6 +22,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { VERSION } from "../../build.ts";
+import { runCommand, startedLine } from "../support/olla-process.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const dockerfileText = readFileSync(join(ROOT, "Dockerfile"), "utf8");
@@ -388,18 +389,11 @@ describe("the image, played without Docker", () => {
         symlinkSync(join(ROOT, "node_modules"), local("node_modules"));
       } else if (op === "RUN") {
         const command = text.replace(/(?<=[\s"'])\/out(?=[/\s"']|$)/g, out);
-        const proc = Bun.spawn(["sh", "-c", command], {
+        const { code, stdout, stderr } = await runCommand(["sh", "-c", command], {
           cwd: local(""),
-          env: { ...process.env, ...args },
-          stdout: "pipe",
-          stderr: "pipe",
-          timeout: 180_000,
+          env: { ...process.env, ...args } as Record<string, string>,
+          timeoutMs: 180_000,
         });
-        const [stdout, stderr, code] = await Promise.all([
-          new Response(proc.stdout).text(),
-          new Response(proc.stderr).text(),
-          proc.exited,
-        ]);
         if (code !== 0) throw new Error(`build stage RUN failed (${code}): ${command}\n${stdout}${stderr}`);
       }
     }
@@ -491,16 +485,3 @@ describe("the image, played without Docker", () => {
     60_000,
   );
 });
-
-/** The "olla started" log record (health transitions may be logged before it). */
-async function startedLine(
-  stdout: ReadableStream<Uint8Array>,
-): Promise<{ listen: string; [key: string]: unknown }> {
-  let text = "";
-  for await (const chunk of stdout) {
-    text += new TextDecoder().decode(chunk);
-    const line = text.split("\n").find((candidate) => candidate.includes('"olla started"'));
-    if (line) return JSON.parse(line);
-  }
-  throw new Error(`olla exited without starting:\n${text}`);
-}

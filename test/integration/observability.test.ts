@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { type FakeUpstream, startFakeUpstream } from "../support/index.ts";
+import { type FakeUpstream, startFakeUpstream, until } from "../support/index.ts";
 import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app.ts";
 
 interface TallyJson {
@@ -23,14 +23,6 @@ interface TallyJson {
     responses_without_usage: number;
     output_per_second: number | null;
   };
-}
-
-async function until(check: () => boolean | Promise<boolean>, ms = 3000) {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(10);
-  }
 }
 
 describe.each(["olla", "sherpa"])("engine %s", (engine) => {
@@ -72,7 +64,11 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
       stream: true,
     }))
       last = part;
-    await until(async () => (await modelStats("llama3.2:latest"))?.requests === 2);
+    await until(
+      async () => (await modelStats("llama3.2:latest"))?.requests === 2,
+      3000,
+      "2 requests in the stats",
+    );
     const stats = (await modelStats("llama3.2:latest"))!;
     expect(stats.successes).toBe(2);
     expect(stats.tokens.responses_with_usage).toBe(2);
@@ -106,7 +102,7 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
     });
     for await (const _ of withoutUsage) {
     }
-    await until(async () => (await modelStats(model))?.requests === 3);
+    await until(async () => (await modelStats(model))?.requests === 3, 3000, "3 requests in the stats");
     const stats = (await modelStats(model))!;
     expect(stats.tokens.output).toBe(whole.usage!.completion_tokens + streamedUsage);
     expect(stats.tokens.responses_with_usage).toBe(2);
@@ -133,7 +129,11 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "no-such-model", messages: [] }),
     });
-    await until(async () => (await modelStats("no-such-model")) !== undefined);
+    await until(
+      async () => (await modelStats("no-such-model")) !== undefined,
+      3000,
+      "the rejected model in the stats",
+    );
     const endpoints = (await (await fetch(`${olla.url}/internal/stats/endpoints`)).json()) as {
       endpoints: (TallyJson & { name: string })[];
     };
@@ -194,7 +194,7 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
       expect(await inFlight()).toBe(1);
       expect((await modelStats("llama3.2:latest"))!.in_flight).toBe(1);
       await response.text();
-      await until(async () => (await inFlight()) === 0);
+      await until(async () => (await inFlight()) === 0, 3000, "nothing in flight");
     } finally {
       ollama.set({ chunks: 4, chunkDelayMs: 5 });
     }
@@ -213,6 +213,8 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
     await until(
       () =>
         line("/olla/api/chat?api_key=REDACTED&x=1") !== undefined && line("/internal/health") !== undefined,
+      3000,
+      "both access-log lines",
     );
     const chat = line("/olla/api/chat?api_key=REDACTED&x=1");
     const health = line("/internal/health");

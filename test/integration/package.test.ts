@@ -14,6 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
+import { runCommand } from "../support/olla-process.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 
@@ -24,21 +25,12 @@ let packed: Map<string, File>;
 /** A PATH whose `bun` is the Bun running these tests (the bin's shebang is `#!/usr/bin/env bun`). */
 let path: string;
 
-async function run(cmd: string[], cwd: string, timeoutMs = 120_000) {
-  const proc = Bun.spawn(cmd, {
+const run = (cmd: string[], cwd: string, timeoutMs = 120_000) =>
+  runCommand(cmd, {
     cwd,
-    env: { ...process.env, PATH: path, NO_COLOR: "1" },
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: timeoutMs,
+    env: { ...process.env, PATH: path, NO_COLOR: "1" } as Record<string, string>,
+    timeoutMs,
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
-}
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "olla-package-"));

@@ -11,16 +11,9 @@ import {
   replyTokens,
   startFakeUpstream,
   withTimeout,
+  until,
 } from "../support/index.ts";
 import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app.ts";
-
-async function until(check: () => boolean, ms: number, label: string) {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${label}`);
-    await Bun.sleep(5);
-  }
-}
 
 describe.each(["olla", "sherpa"])("engine %s", (engine) => {
   let ollama: FakeUpstream;

@@ -50,3 +50,11 @@ export async function messages(ctx: RouteContext): Promise<Response> {
     SSE,
   );
 }
+
+/** `POST /v1/messages/count_tokens` (llama.cpp): the fake's own token count of system + messages. */
+export async function countTokensRoute(ctx: RouteContext): Promise<Response> {
+  const { body } = ctx;
+  if (!Array.isArray(body.messages))
+    return errorResponse(ctx.kind, ctx.path, 400, "messages: Field required");
+  return Response.json({ input_tokens: countTokens(textOf(body.system ?? "") + textOf(body.messages)) });
+}

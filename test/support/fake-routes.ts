@@ -1,6 +1,6 @@
 // The route table of each server kind ("METHOD /path" → handler): which health, model-list and
 // inference paths the real server answers. Anything else gets the kind's own 404.
-import { messages } from "./fake-anthropic.ts";
+import { countTokensRoute, messages } from "./fake-anthropic.ts";
 import type { Route, RouteContext, RouteHandler } from "./fake-context.ts";
 import { lmstudioV0Models } from "./fake-models.ts";
 import * as ollama from "./fake-ollama.ts";
@@ -20,7 +20,10 @@ const openaiApi: Record<string, Route> = {
   "POST /v1/embeddings": infer(embeddings),
 };
 
-const anthropicApi: Record<string, Route> = { "POST /v1/messages": infer(messages) };
+const anthropicApi: Record<string, Route> = {
+  "POST /v1/messages": infer(messages),
+  "POST /v1/messages/count_tokens": infer(countTokensRoute),
+};
 
 function sglangModelInfo(ctx: RouteContext): Response {
   const id = ctx.models()[0]?.id ?? "";

@@ -18,4 +18,4 @@ export type {
 export { defaultBehaviour, startFakeUpstream } from "./fake-upstream.ts";
 export type { NdjsonObject, ReadOptions, SseEvent, StreamRead } from "./read-stream.ts";
 export { readNdjson, readSse } from "./read-stream.ts";
-export { withTimeout } from "./with-timeout.ts";
+export { until, withTimeout } from "./with-timeout.ts";

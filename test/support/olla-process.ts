@@ -22,14 +22,14 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   return { ...env, ...extra };
 }
 
-/** Runs a command that exits by itself (version, validate, config), bounded by a timeout. */
-export async function runOlla(
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+/** Runs any command to completion, bounded by a timeout, with exactly the environment given. */
+export async function runCommand(
+  command: string[],
+  options: { cwd?: string; env: Record<string, string>; timeoutMs?: number },
 ): Promise<RunResult> {
-  const proc = Bun.spawn([process.execPath, MAIN, ...args], {
+  const proc = Bun.spawn(command, {
     cwd: options.cwd,
-    env: cleanEnv(options.env),
+    env: options.env,
     stdout: "pipe",
     stderr: "pipe",
     timeout: options.timeoutMs ?? 15_000,
@@ -40,6 +40,27 @@ export async function runOlla(
     proc.exited,
   ]);
   return { code, stdout, stderr };
+}
+
+/** Runs a command that exits by itself (version, validate, config), bounded by a timeout. */
+export function runOlla(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return runCommand([process.execPath, MAIN, ...args], { ...options, env: cleanEnv(options.env) });
+}
+
+/** The "olla started" log record from a child's stdout (health transitions may be logged before it). */
+export async function startedLine(
+  stdout: ReadableStream<Uint8Array>,
+): Promise<{ listen: string; [key: string]: unknown }> {
+  let text = "";
+  for await (const chunk of stdout) {
+    text += new TextDecoder().decode(chunk);
+    const line = text.split("\n").find((candidate) => candidate.includes('"olla started"'));
+    if (line) return JSON.parse(line);
+  }
+  throw new Error(`olla exited without starting:\n${text}`);
 }
 
 export interface RunningOlla {

@@ -8,3 +8,18 @@ export function withTimeout<T>(promise: PromiseLike<T>, ms: number, label = "ope
   });
   return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
 }
+
+/** Polls `check` until it holds; fails naming `label` after `ms`, so a broken case fails instead of
+ * hanging. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  label: string,
+  pollMs = 5,
+): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${label}`);
+    await Bun.sleep(pollMs);
+  }
+}

@@ -3,8 +3,6 @@ import { apiFamily, createRouter, errorBody, type RouteContext } from "../../../
 
 function context(path: string): RouteContext {
   return {
-    requestId: "test",
-    started: 0,
     url: new URL(`http://olla.test${path}`),
     server: { timeout: () => {} },
     record: {

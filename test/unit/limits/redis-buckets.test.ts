@@ -14,7 +14,7 @@ import {
   type RedisBucketsOptions,
 } from "../../../src/limits/index.ts";
 import { startRedisServer, type RedisServer } from "../../support/redis-server.ts";
-import { withTimeout } from "../../support/with-timeout.ts";
+import { until, withTimeout } from "../../support/with-timeout.ts";
 import { bucketContract, type ContractStore } from "./bucket-contract.ts";
 
 const rule = (perMinute: number, burst: number) => bucketRule(perMinute, burst) as BucketRule;
@@ -59,14 +59,6 @@ function recorder() {
     },
     count: (level: "info" | "warn") => lines.filter((line) => line.level === level).length,
   };
-}
-
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await Bun.sleep(10);
-  }
 }
 
 describe("Redis buckets: the bucket contract (caller's clock)", () => {

@@ -11,8 +11,6 @@ function adapter(passthrough = true) {
   return anthropicAdapter({
     passthrough,
     maxMessageSize: 1 << 20,
-    modelNames: () => [],
-    endpointsFor: () => [],
     startedAt: new Date(0),
   });
 }

@@ -14,6 +14,7 @@ import {
   replyTokens,
   startFakeUpstream,
   withTimeout,
+  until,
 } from "../../support/index.ts";
 
 const REPLY = replyTokens(3).join("");
@@ -48,15 +49,6 @@ const chatBody = (model: string, extra: object = {}) => ({
 /** Wire JSON, inspected loosely: the assertions are the schema. */
 // `any` on purpose: arbitrary wire JSON, checked field by field by the assertions
 const json = async (res: Response | Promise<Response>): Promise<any> => (await res).json();
-
-/** Polls until `check` holds; fails with `label` after `ms`. */
-async function until(check: () => boolean, ms: number, label: string) {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`${label}: not true after ${ms} ms`);
-    await Bun.sleep(5);
-  }
-}
 
 /** One HTTP/1.1 exchange over a raw socket, returning every byte the server sent before closing. */
 function rawExchange(port: number, request: string): Promise<string> {

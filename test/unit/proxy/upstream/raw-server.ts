@@ -2,6 +2,7 @@
 // our clients send) and lets the test answer with exact bytes, split, delayed or cut wherever it likes.
 
 import type { Socket, TCPSocketListener } from "bun";
+import { until, withTimeout } from "../../../support/with-timeout.ts";
 
 export interface RawRequest {
   method: string;
@@ -148,22 +149,12 @@ export function startRawServer(
 }
 
 /** Poll until `check` holds; throws after `ms` so a broken case fails instead of hanging. */
-export async function waitFor(check: () => boolean, ms = 2000, what = "condition"): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await Bun.sleep(2);
-  }
-}
+export const waitFor = (check: () => boolean, ms = 2000, what = "condition"): Promise<void> =>
+  until(check, ms, what, 2);
 
 /** Race a promise against a deadline. */
-export function within<T>(promise: Promise<T>, ms: number, what = "operation"): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+export const within = <T>(promise: Promise<T>, ms: number, what = "operation"): Promise<T> =>
+  withTimeout(promise, ms, what);
 
 /** Settle a promise into a value or the error it rejected with. */
 export async function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
