@@ -367,13 +367,8 @@ export async function startApp(
   const server = startHttpServer({
     host: serverConfig.host,
     port: serverConfig.port,
-    // Bun has one timer per connection (no bytes either way): it is both the keep-alive idle limit
-    // and the only limit on a client that goes quiet before its headers are complete.
-    idleTimeoutSeconds:
-      Math.min(
-        serverConfig.idle_timeout || serverConfig.read_timeout,
-        serverConfig.read_header_timeout || Infinity,
-      ) / 1000,
+    // Keep-alive idle only: Bun gives a request head its own fixed 10 s (see read_header_timeout).
+    idleTimeoutSeconds: (serverConfig.idle_timeout || serverConfig.read_timeout) / 1000,
     // Bun's own cap must sit above olla's limit so olla answers oversize bodies with its JSON 413.
     maxRequestBodySize: maxBody === 0 ? Number.MAX_SAFE_INTEGER : Math.max(maxBody + 1, 128 * 1024 * 1024),
     router,

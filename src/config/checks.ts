@@ -27,6 +27,8 @@ function isCidr(text: string): boolean {
   }
 }
 
+const BUN_HEAD_TIMEOUT_MS = 10_000;
+
 export function checkConfig(config: Config, options: CheckOptions): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const add = (level: ConfigProblem["level"], path: string, message: string, value?: unknown) =>
@@ -95,6 +97,16 @@ export function checkConfig(config: Config, options: CheckOptions): ConfigProble
       "error",
       "dashboard.access_policy.allowed_cidrs",
       "the dashboard is enabled, so at least one range is needed",
+    );
+  }
+
+  // Bun reads request heads itself, under a fixed 10 s limit that no option changes (measured).
+  if (config.server.read_header_timeout !== BUN_HEAD_TIMEOUT_MS) {
+    add(
+      "warning",
+      "server.read_header_timeout",
+      "not applied: Bun allows every request head 10 s, a fixed limit (silent and trickling clients are cut then)",
+      config.server.read_header_timeout,
     );
   }
 

@@ -102,12 +102,12 @@ export const configSchema = z.object({
       ),
       read_header_timeout: duration(
         "10s",
-        "A silent client is cut after this (Bun's idle timer); a trickled request head gets about 10 s whatever this says (Bun's own limit).",
+        "Time to send a request head. Bun enforces a fixed 10 s (silent or trickling clients alike); other values warn.",
       ),
       write_timeout: duration("0s", "Longest time to write a response; keep 0 for streaming."),
       idle_timeout: duration(
         "0s",
-        "Idle keep-alive client connections close after this (0 = read_timeout; the smaller of this and read_header_timeout applies; ≤255s).",
+        "Idle keep-alive client connections close after this (0 = read_timeout; ≤255s).",
         {
           max: "255s",
         },

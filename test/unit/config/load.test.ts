@@ -576,6 +576,15 @@ describe("client API keys (server.auth)", () => {
   });
 });
 
+test("server.read_header_timeout other than Bun's fixed 10 s is accepted with a warning that says so", () => {
+  expect(warnings(load().problems)).toEqual([]);
+  const report = load({ configPath: yamlFile("server:\n  read_header_timeout: 5s\n") });
+  expect(errors(report.problems)).toEqual([]);
+  const [warning] = warnings(report.problems);
+  expect(warning).toMatchObject({ path: "server.read_header_timeout", value: 5000 });
+  expect(warning!.message).toContain("not applied");
+});
+
 describe("rate limit store", () => {
   test("memory and redis:// URLs pass; anything else names the key", () => {
     const at = (store: string) =>
