@@ -232,6 +232,19 @@ test("clients that never finish a request head are cut: Bun gives it 10 s, silen
   await healthy();
 }, 25_000);
 
+test("an idle keep-alive connection is closed after idle_timeout (0 = read_timeout, here 1 s)", async () => {
+  const connection = await rawConnect(olla.url);
+  await connection.write("GET /internal/health HTTP/1.1\r\nHost: x\r\n\r\n");
+  const answered = await connection.reply((text) => text.includes("healthy"));
+  expect(answered.status).toBe(200);
+  const idleSince = performance.now();
+  const reply = await connection.reply(() => false, 10_000);
+  connection.close();
+  expect(reply.closed).toBe(true);
+  // Bun's timer moves in steps of about 4 s: 1 s becomes about 4.
+  expect(performance.now() - idleSince).toBeLessThan(8_000);
+}, 15_000);
+
 describe("clients that leave at each stage", () => {
   const streamRequest = (model = "llama3.2:latest") =>
     `{"model": "${model}", "messages": [{"role": "user", "content": "hi"}], "stream": true}`;
