@@ -242,57 +242,73 @@ async function bigBody(engine: string) {
   await olla.proc.exited;
 }
 
-/** What statistics, metrics and the access log cost per request: added latency with them on (the
- * default) against off (request_stats: false, request_logging: false), both through olla. */
+/** What the statistics (request_stats: per endpoint and model tallies, Prometheus metrics) cost per
+ * request, and what the access log costs on top: the default configuration against the same with
+ * request_stats off, and with both off. Many short interleaved rounds (the order turns each round), medians:
+ * the difference is a few µs against run-to-run noise of tens. */
 async function observabilityCost(engine: string) {
-  const on = await startOlla(engine);
-  const off = await startOlla(engine, ", request_stats: false, request_logging: false");
+  const variants = [
+    { name: "default", olla: await startOlla(engine) },
+    { name: "stats off", olla: await startOlla(engine, ", request_stats: false") },
+    {
+      name: "stats and log off",
+      olla: await startOlla(engine, ", request_stats: false, request_logging: false"),
+    },
+  ].map((variant) => ({ ...variant, p50: [] as number[], rps: [] as number[], cpu: [] as number[] }));
   const rows: Row[] = [];
+  const rounds = quick ? 2 : 8;
+  const seconds = quick ? 2 : 3;
   try {
     for (const connections of [1, 32]) {
-      const direct: WrkResult[] = [];
-      const withStats: WrkResult[] = [];
-      const without: WrkResult[] = [];
-      const cpuOn: number[] = [];
-      const cpuOff: number[] = [];
-      // The difference is small against run-to-run noise: more rounds than elsewhere, interleaved.
-      for (let i = 0; i < REPEATS + 2; i++) {
-        direct.push(await wrk(`${upstream.fast}/v1/chat/completions`, chatBody, connections, WRK_SECONDS));
-        for (const [olla, runs, cpu] of [
-          [on, withStats, cpuOn],
-          [off, without, cpuOff],
-        ] as const) {
-          const before = cpuMicros(olla.proc.pid);
-          const run = await wrk(
-            `${olla.url}/olla/openai/v1/chat/completions`,
-            chatBody,
-            connections,
-            WRK_SECONDS,
-          );
-          cpu.push((cpuMicros(olla.proc.pid) - before) / run.requests);
-          runs.push(run);
+      const direct: number[] = [];
+      for (const variant of variants)
+        ((variant.p50.length = 0), (variant.rps.length = 0), (variant.cpu.length = 0));
+      for (let i = 0; i < rounds; i++) {
+        direct.push(
+          (await wrk(`${upstream.fast}/v1/chat/completions`, chatBody, connections, seconds)).p50Us,
+        );
+        for (const variant of i % 2 === 0 ? variants : variants.toReversed()) {
+          const before = cpuMicros(variant.olla.proc.pid);
+          const url = `${variant.olla.url}/olla/openai/v1/chat/completions`;
+          const run = await wrk(url, chatBody, connections, seconds);
+          variant.cpu.push((cpuMicros(variant.olla.proc.pid) - before) / run.requests);
+          variant.p50.push(run.p50Us);
+          variant.rps.push(run.rps);
         }
       }
-      const p50 = (runs: WrkResult[]) => median(runs.map((r) => r.p50Us));
-      const addedOn = p50(withStats) - p50(direct);
-      const addedOff = p50(without) - p50(direct);
+      const [on, statsOff, allOff] = variants as [
+        (typeof variants)[0],
+        (typeof variants)[0],
+        (typeof variants)[0],
+      ];
+      const added = (variant: typeof on) => median(variant.p50) - median(direct);
+      const cpu = (variant: typeof on) => median(variant.cpu);
       rows.push({
         concurrency: connections,
-        "added p50 µs, stats + access log on": Math.round(addedOn),
-        "added p50 µs, off": Math.round(addedOff),
-        "on/off added latency": round(addedOn / addedOff),
-        "throughput on/off": round(median(withStats.map((r) => r.rps)) / median(without.map((r) => r.rps))),
-        "olla CPU µs/request on / off": `${Math.round(median(cpuOn))} / ${Math.round(median(cpuOff))}`,
+        "added p50 µs: default / stats off / stats and log off": [on, statsOff, allOff]
+          .map((variant) => Math.round(added(variant)))
+          .join(" / "),
+        "stats on/off added latency": round(added(on) / added(statsOff)),
+        "stats on/off throughput": round(median(on.rps) / median(statsOff.rps)),
+        "olla CPU µs/request: default / stats off / stats and log off": [on, statsOff, allOff]
+          .map((variant) => round(cpu(variant), 1))
+          .join(" / "),
+        "stats CPU µs/request": round(cpu(on) - cpu(statsOff), 1),
+        "access log CPU µs/request": round(cpu(statsOff) - cpu(allOff), 1),
       });
       console.log(engine, "observability", rows.at(-1));
     }
   } finally {
-    for (const olla of [on, off]) {
+    for (const { olla } of variants) {
       olla.proc.kill("SIGTERM");
       await olla.proc.exited;
     }
   }
-  report.push({ engine, section: "6. Cost of statistics, metrics and the access log (wrk)", rows });
+  report.push({
+    engine,
+    section: `6. Cost of statistics and the access log (wrk, ${rounds} interleaved rounds of ${seconds} s)`,
+    rows,
+  });
 }
 
 /** Streams until `marker` (the answer's first word) has arrived; ms from the request. */

@@ -138,17 +138,12 @@ export async function startApp(
     if (record.status >= 400) record.failure ??= `http_${Math.floor(record.status / 100)}xx`;
     if (config.server.request_logging) writeAccessLog(logger, record, durationMs);
     if (!collect) return;
+    // Endpoints that failed before the one that answered (failover): each counts its failure.
     for (const attempt of record.attempts ?? []) {
-      stats.finish({
-        ...record,
-        endpoint: attempt.endpoint,
-        failure: attempt.failure,
-        durationMs,
-        usage: undefined,
-      });
+      stats.finish(attempt.endpoint, { ...record, failure: attempt.failure, usage: undefined }, durationMs);
     }
     if (record.endpoint !== undefined) {
-      stats.finish({ ...record, endpoint: record.endpoint, durationMs });
+      stats.finish(record.endpoint, record, durationMs);
     } else if (record.path.startsWith("/olla/")) {
       stats.rejected(record.model, record.failure ?? "rejected");
     }

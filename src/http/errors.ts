@@ -8,7 +8,8 @@ export type ApiFamily = "openai" | "ollama" | "anthropic";
 /** Which API a path belongs to; OpenAI's envelope is the default for olla's own routes. */
 export function apiFamily(pathname: string): ApiFamily {
   if (pathname.startsWith("/olla/anthropic/")) return "anthropic";
-  if (/\/api\//.test(pathname.startsWith("/olla/") ? pathname.slice(5) : pathname)) return "ollama";
+  // Past "/olla" (index 5), so that /olla/api/... counts too; no slice, no regex: it runs per request.
+  if (pathname.indexOf("/api/", pathname.startsWith("/olla/") ? 5 : 0) !== -1) return "ollama";
   return "openai";
 }
 

@@ -98,8 +98,17 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
           started,
           endedAt: 0,
           status: 0,
+          // Every field from the start: one object shape for all records, whatever each request
+          // fills in, keeps the code that reads them (stats, access log) monomorphic.
+          endpoint: undefined,
+          model: undefined,
           bytesIn: Number(request.headers.get("content-length") ?? 0) || 0,
           bytesOut: 0,
+          ttftMs: undefined,
+          streamMs: undefined,
+          usage: undefined,
+          failure: undefined,
+          attempts: undefined,
           deferred: false,
         };
         let finished = false;

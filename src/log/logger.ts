@@ -45,6 +45,17 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+function hasError(fields: LogFields): boolean {
+  for (const key in fields) if (fields[key] instanceof Error) return true;
+  return false;
+}
+
+function plainFields(fields: LogFields): LogFields {
+  const copy: LogFields = {};
+  for (const key in fields) copy[key] = plain(fields[key]);
+  return copy;
+}
+
 function logfmtValue(value: unknown): string {
   const shown = plain(value);
   const text = typeof shown === "string" ? shown : JSON.stringify(shown);
@@ -61,9 +72,11 @@ function render(
   color: boolean,
 ) {
   if (format === "json") {
-    const record: LogFields = { time: time.toISOString(), level, msg: message };
-    for (const [key, value] of Object.entries(fields)) if (value !== undefined) record[key] = plain(value);
-    return `${JSON.stringify(record)}\n`;
+    // The fields are serialised as they are (JSON.stringify leaves out undefined values), not copied
+    // into a new object: the access log writes a line per request.
+    const head = `{"time":"${time.toISOString()}","level":"${level}","msg":${JSON.stringify(message)}`;
+    const body = JSON.stringify(hasError(fields) ? plainFields(fields) : fields);
+    return body === "{}" ? `${head}}\n` : `${head},${body.slice(1)}\n`;
   }
   const pairs = Object.entries(fields)
     .filter(([, value]) => value !== undefined)

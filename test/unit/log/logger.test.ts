@@ -24,6 +24,16 @@ describe("logger", () => {
     });
   });
 
+  test("json: a line without fields, and a message that needs escaping", () => {
+    const { logger, lines } = capture("json");
+    logger.warn('say "hi"\n');
+    expect(JSON.parse(lines[0]!)).toEqual({
+      time: "2026-11-24T01:02:03.456Z",
+      level: "warn",
+      msg: 'say "hi"\n',
+    });
+  });
+
   test("errors keep their message and code", () => {
     const { logger, lines } = capture("json");
     const error = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });

@@ -1,7 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { createRequestStats, type RequestOutcome, tallyJson } from "../../../src/stats/request-stats.ts";
+import {
+  createRequestStats,
+  type RequestOutcome,
+  type RequestStats,
+  tallyJson,
+} from "../../../src/stats/request-stats.ts";
 
-const outcome = (patch: Partial<RequestOutcome> = {}): RequestOutcome => ({
+type Finished = RequestOutcome & { endpoint: string; durationMs: number };
+const outcome = (patch: Partial<Finished> = {}): Finished => ({
   endpoint: "gpu-1",
   model: "llama3.2",
   status: 200,
@@ -10,15 +16,16 @@ const outcome = (patch: Partial<RequestOutcome> = {}): RequestOutcome => ({
   durationMs: 200,
   ...patch,
 });
+const finish = (stats: RequestStats, done: Finished) => stats.finish(done.endpoint, done, done.durationMs);
 
 describe("request stats", () => {
   test("per endpoint and per model, with the split per endpoint", () => {
     const stats = createRequestStats({ maxModels: 10, modelIdleMs: 60_000 });
     stats.start("gpu-1", "llama3.2");
     expect(stats.endpoint("gpu-1")!.inFlight).toBe(1);
-    stats.finish(outcome({ ttftMs: 50, streamMs: 1000, usage: { input: 10, output: 40 } }));
+    finish(stats, outcome({ ttftMs: 50, streamMs: 1000, usage: { input: 10, output: 40 } }));
     stats.start("gpu-2", "llama3.2");
-    stats.finish(outcome({ endpoint: "gpu-2", status: 502, failure: "upstream_error" }));
+    finish(stats, outcome({ endpoint: "gpu-2", status: 502, failure: "upstream_error" }));
     const model = tallyJson(stats.model("llama3.2")!);
     expect(model).toMatchObject({
       requests: 2,
@@ -44,7 +51,7 @@ describe("request stats", () => {
 
   test("a successful answer without usage is counted as unknown, not as zero tokens", () => {
     const stats = createRequestStats({ maxModels: 10, modelIdleMs: 60_000 });
-    stats.finish(outcome());
+    finish(stats, outcome());
     expect(tallyJson(stats.model("llama3.2")!).tokens).toMatchObject({
       input: 0,
       output: 0,
@@ -56,19 +63,19 @@ describe("request stats", () => {
 
   test("tokens per second prefer the server's own generation time", () => {
     const stats = createRequestStats({ maxModels: 10, modelIdleMs: 60_000 });
-    stats.finish(outcome({ streamMs: 10_000, usage: { input: 1, output: 100, generationMs: 2000 } }));
+    finish(stats, outcome({ streamMs: 10_000, usage: { input: 1, output: 100, generationMs: 2000 } }));
     expect(tallyJson(stats.model("llama3.2")!).tokens.output_per_second).toBe(50);
   });
 
   test("bounded: at most maxModels, the least recently seen goes; idle ones are pruned", () => {
     let now = 0;
     const stats = createRequestStats({ maxModels: 3, modelIdleMs: 1000, now: () => now });
-    for (const model of ["a", "b", "c"]) stats.finish(outcome({ model }));
-    stats.finish(outcome({ model: "a" })); // a is now the most recent
-    stats.finish(outcome({ model: "d" }));
+    for (const model of ["a", "b", "c"]) finish(stats, outcome({ model }));
+    finish(stats, outcome({ model: "a" })); // a is now the most recent
+    finish(stats, outcome({ model: "d" }));
     expect([...stats.models().keys()].sort()).toEqual(["a", "c", "d"]);
     now = 500;
-    stats.finish(outcome({ model: "c" }));
+    finish(stats, outcome({ model: "c" }));
     now = 1200;
     stats.prune();
     expect([...stats.models().keys()]).toEqual(["c"]);
