@@ -130,6 +130,11 @@ async function throughput(engine: string, olla: string, pid: number) {
 
 async function firstChunk(engine: string, olla: string) {
   const rows: Row[] = [];
+  // Warm both paths first (the JIT, the pools): a long-running proxy serves streams from warm code,
+  // and the throughput section before this one only warmed the non-streamed path.
+  for (const url of [`${upstream.stream}/v1/chat/completions`, `${olla}/olla/vllm/v1/chat/completions`]) {
+    await streamTimings(url, streamBody("meta-llama/Llama-3.2-3B-Instruct"), 16, quick ? 5 : 20);
+  }
   for (const [concurrency, rounds] of [
     [1, quick ? 40 : 100],
     [64, quick ? 1 : 3],
