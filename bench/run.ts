@@ -101,18 +101,21 @@ type Row = Record<string, string | number>;
 const report: { engine: string; section: string; rows: Row[] }[] = [];
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
-async function throughput(engine: string, olla: string, pid: number) {
+/** A small chat completion through olla under wrk, with the CPU olla used per request meanwhile. */
+async function throughOlla(olla: { url: string; pid: number }, connections: number, seconds: number) {
+  const before = cpuMicros(olla.pid);
+  const run = await wrk(`${olla.url}/olla/openai/v1/chat/completions`, chatBody, connections, seconds);
+  return { ...run, cpuUs: (cpuMicros(olla.pid) - before) / run.requests };
+}
+
+async function throughput(engine: string, olla: { url: string; pid: number }) {
   const rows: Row[] = [];
   for (const connections of [1, 32, 256]) {
     const direct: WrkResult[] = [];
-    const proxied: WrkResult[] = [];
-    const cpuPerRequest: number[] = [];
+    const proxied: (WrkResult & { cpuUs: number })[] = [];
     for (let i = 0; i < REPEATS; i++) {
       direct.push(await wrk(`${upstream.fast}/v1/chat/completions`, chatBody, connections, WRK_SECONDS));
-      const cpuBefore = cpuMicros(pid);
-      const run = await wrk(`${olla}/olla/openai/v1/chat/completions`, chatBody, connections, WRK_SECONDS);
-      cpuPerRequest.push((cpuMicros(pid) - cpuBefore) / run.requests);
-      proxied.push(run);
+      proxied.push(await throughOlla(olla, connections, WRK_SECONDS));
     }
     const ratio = median(proxied.map((r) => r.rps)) / median(direct.map((r) => r.rps));
     rows.push({
@@ -120,7 +123,7 @@ async function throughput(engine: string, olla: string, pid: number) {
       "throughput ratio (olla/direct)": round(ratio),
       "added p50 µs": Math.round(median(proxied.map((r) => r.p50Us)) - median(direct.map((r) => r.p50Us))),
       "added p99 µs": Math.round(median(proxied.map((r) => r.p99Us)) - median(direct.map((r) => r.p99Us))),
-      "olla CPU µs/request": Math.round(median(cpuPerRequest)),
+      "olla CPU µs/request": Math.round(median(proxied.map((r) => r.cpuUs))),
       "errors (direct/olla)": `${direct.reduce((a, r) => a + r.errors, 0)}/${proxied.reduce((a, r) => a + r.errors, 0)}`,
     });
     console.log(engine, "throughput", rows.at(-1));
@@ -252,59 +255,46 @@ async function bigBody(engine: string) {
  * request_stats off, and with both off. Many short interleaved rounds (the order turns each round), medians:
  * the difference is a few µs against run-to-run noise of tens. */
 async function observabilityCost(engine: string) {
-  const variants = [
-    { name: "default", olla: await startOlla(engine) },
-    { name: "stats off", olla: await startOlla(engine, ", request_stats: false") },
-    {
-      name: "stats and log off",
-      olla: await startOlla(engine, ", request_stats: false, request_logging: false"),
-    },
-  ].map((variant) => ({ ...variant, p50: [] as number[], rps: [] as number[], cpu: [] as number[] }));
+  // The default, then request_stats off, then the access log off as well.
+  const settings = ["", ", request_stats: false", ", request_stats: false, request_logging: false"];
+  const ollas: Awaited<ReturnType<typeof startOlla>>[] = [];
+  for (const server of settings) ollas.push(await startOlla(engine, server));
+  const targets = ollas.map((olla) => ({ url: olla.url, pid: olla.proc.pid }));
   const rows: Row[] = [];
   const rounds = quick ? 2 : 8;
   const seconds = quick ? 2 : 3;
   try {
     for (const connections of [1, 32]) {
       const direct: number[] = [];
-      for (const variant of variants)
-        ((variant.p50.length = 0), (variant.rps.length = 0), (variant.cpu.length = 0));
+      const runs = targets.map(() => [] as { p50Us: number; rps: number; cpuUs: number }[]);
       for (let i = 0; i < rounds; i++) {
         direct.push(
           (await wrk(`${upstream.fast}/v1/chat/completions`, chatBody, connections, seconds)).p50Us,
         );
-        for (const variant of i % 2 === 0 ? variants : variants.toReversed()) {
-          const before = cpuMicros(variant.olla.proc.pid);
-          const url = `${variant.olla.url}/olla/openai/v1/chat/completions`;
-          const run = await wrk(url, chatBody, connections, seconds);
-          variant.cpu.push((cpuMicros(variant.olla.proc.pid) - before) / run.requests);
-          variant.p50.push(run.p50Us);
-          variant.rps.push(run.rps);
+        const order = targets.map((_, index) => index);
+        for (const index of i % 2 === 0 ? order : order.toReversed()) {
+          runs[index]!.push(await throughOlla(targets[index]!, connections, seconds));
         }
       }
-      const [on, statsOff, allOff] = variants as [
-        (typeof variants)[0],
-        (typeof variants)[0],
-        (typeof variants)[0],
-      ];
-      const added = (variant: typeof on) => median(variant.p50) - median(direct);
-      const cpu = (variant: typeof on) => median(variant.cpu);
+      const added = runs.map((list) => median(list.map((r) => r.p50Us)) - median(direct));
+      const cpu = runs.map((list) => median(list.map((r) => r.cpuUs)));
+      const rps = runs.map((list) => median(list.map((r) => r.rps)));
+      const [on, statsOff, allOff] = [0, 1, 2] as const;
       rows.push({
         concurrency: connections,
-        "added p50 µs: default / stats off / stats and log off": [on, statsOff, allOff]
-          .map((variant) => Math.round(added(variant)))
+        "added p50 µs: default / stats off / stats and log off": added.map(Math.round).join(" / "),
+        "stats on/off added latency": round(added[on]! / added[statsOff]!),
+        "stats on/off throughput": round(rps[on]! / rps[statsOff]!),
+        "olla CPU µs/request: default / stats off / stats and log off": cpu
+          .map((value) => round(value, 1))
           .join(" / "),
-        "stats on/off added latency": round(added(on) / added(statsOff)),
-        "stats on/off throughput": round(median(on.rps) / median(statsOff.rps)),
-        "olla CPU µs/request: default / stats off / stats and log off": [on, statsOff, allOff]
-          .map((variant) => round(cpu(variant), 1))
-          .join(" / "),
-        "stats CPU µs/request": round(cpu(on) - cpu(statsOff), 1),
-        "access log CPU µs/request": round(cpu(statsOff) - cpu(allOff), 1),
+        "stats CPU µs/request": round(cpu[on]! - cpu[statsOff]!, 1),
+        "access log CPU µs/request": round(cpu[statsOff]! - cpu[allOff]!, 1),
       });
       console.log(engine, "observability", rows.at(-1));
     }
   } finally {
-    for (const { olla } of variants) {
+    for (const olla of ollas) {
       olla.proc.kill("SIGTERM");
       await olla.proc.exited;
     }
@@ -409,7 +399,7 @@ try {
   if (!skip.has("selection")) selection();
   for (const engine of engines) {
     const olla = await startOlla(engine);
-    if (!skip.has("throughput")) await throughput(engine, olla.url, olla.proc.pid);
+    if (!skip.has("throughput")) await throughput(engine, { url: olla.url, pid: olla.proc.pid });
     if (!skip.has("ttfc")) await firstChunk(engine, olla.url);
     if (!skip.has("translation")) await translation(engine, olla.url);
     olla.proc.kill("SIGTERM");

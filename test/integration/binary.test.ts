@@ -18,6 +18,7 @@ import {
   writeChecksums,
 } from "../../build.ts";
 import { cleanEnv, runCommand, startedLine } from "../support/olla-process.ts";
+import { withTimeout } from "../support/with-timeout.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const STAMP = { commit: "testcommit", date: "2026-01-02T03:04:05Z" };
@@ -50,10 +51,7 @@ async function serving<T>(
     timeout: 60_000,
   });
   try {
-    const started = await Promise.race([
-      startedLine(proc.stdout),
-      Bun.sleep(15_000).then(() => Promise.reject(new Error("olla did not start within 15 s"))),
-    ]);
+    const started = await withTimeout(startedLine(proc.stdout), 15_000, "olla start");
     return await check(started, proc.pid);
   } finally {
     proc.kill("SIGTERM");

@@ -23,6 +23,7 @@ import { basename, dirname, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { VERSION } from "../../build.ts";
 import { runCommand, startedLine } from "../support/olla-process.ts";
+import { withTimeout } from "../support/with-timeout.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const dockerfileText = readFileSync(join(ROOT, "Dockerfile"), "utf8");
@@ -451,10 +452,7 @@ describe("the image, played without Docker", () => {
         timeout: 60_000,
       });
       try {
-        const started = await Promise.race([
-          startedLine(server.stdout),
-          Bun.sleep(15_000).then(() => Promise.reject(new Error("olla did not start within 15 s"))),
-        ]);
+        const started = await withTimeout(startedLine(server.stdout), 15_000, "olla start");
         expect(started.config).toBe("/config/config.yaml");
         if (mode === "root") {
           // The server really runs as the image's USER (the spawned pid is olla itself: every hop execs).
