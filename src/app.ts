@@ -139,9 +139,8 @@ export async function startApp(
     if (config.server.request_logging) writeAccessLog(logger, record, durationMs);
     if (!collect) return;
     // Endpoints that failed before the one that answered (failover): each counts its failure.
-    for (const attempt of record.attempts ?? []) {
-      stats.finish(attempt.endpoint, { ...record, failure: attempt.failure, usage: undefined }, durationMs);
-    }
+    for (const attempt of record.attempts ?? [])
+      stats.failedOver(attempt.endpoint, record.model, attempt.failure);
     if (record.endpoint !== undefined) {
       stats.finish(record.endpoint, record, durationMs);
     } else if (record.path.startsWith("/olla/")) {
@@ -177,9 +176,8 @@ export async function startApp(
   const health = createHealthScheduler({
     endpoints,
     probe: async (endpoint) => {
-      const started = performance.now();
       const result = await probe(endpoint);
-      metrics.healthCheck(endpoint.name, (performance.now() - started) / 1000);
+      metrics.healthCheck(endpoint.name, result.latencyMs / 1000);
       return result;
     },
     logger: logger.child({ component: "health" }),
@@ -369,7 +367,8 @@ export async function startApp(
     router,
     logger,
     cors: serverConfig.cors.enabled ? createCors(serverConfig.cors) : undefined,
-    onRequestEnd,
+    // Nothing to tell when neither reads it: no per-request bookkeeping at all.
+    onRequestEnd: config.server.request_logging || collect ? onRequestEnd : undefined,
     onDispatch: collect ? (record) => stats.start(record.endpoint!, record.model) : undefined,
     guard,
     clientIp: (request, peer) =>

@@ -65,7 +65,14 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
   // setImmediate: another turn of the event loop per request costs more CPU than the work itself).
   const ended: RequestRecord[] = [];
   const drainEnded = () => {
-    for (let i = 0; i < ended.length; i++) options.onRequestEnd?.(ended[i]!);
+    for (let i = 0; i < ended.length; i++) {
+      // One failing record must not stall the queue (and with it every later log line and count).
+      try {
+        options.onRequestEnd?.(ended[i]!);
+      } catch (error) {
+        logger.error("request bookkeeping failed", { request_id: ended[i]!.requestId, error });
+      }
+    }
     ended.length = 0;
   };
 

@@ -66,11 +66,18 @@ function createTally(now: number): Tally {
 /** Shorter generation windows are left out of tokens per second (they are delivery, not generation). */
 const MIN_RATE_WINDOW_S = 0.02;
 
-function add(tally: Tally, outcome: RequestOutcome, durationMs: number, now: number): void {
+function countFailure(tally: Tally, failure: string, now: number): void {
   tally.requests++;
   tally.lastSeen = now;
-  if (outcome.failure === undefined) tally.successes++;
-  else tally.failures[outcome.failure] = (tally.failures[outcome.failure] ?? 0) + 1;
+  tally.failures[failure] = (tally.failures[failure] ?? 0) + 1;
+}
+
+function add(tally: Tally, outcome: RequestOutcome, durationMs: number, now: number): void {
+  if (outcome.failure === undefined) {
+    tally.requests++;
+    tally.lastSeen = now;
+    tally.successes++;
+  } else countFailure(tally, outcome.failure, now);
   tally.bytesIn += outcome.bytesIn;
   tally.bytesOut += outcome.bytesOut;
   observe(tally.latency, durationMs / 1000);
@@ -104,6 +111,9 @@ export interface RequestStats {
   start(endpoint: string, model: string | undefined): void;
   /** The request `start`ed on `endpoint` is over, after durationMs. */
   finish(endpoint: string, outcome: RequestOutcome, durationMs: number): void;
+  /** The request `start`ed on `endpoint` failed there and was sent on to another (failover): a failure
+   * of that endpoint (and of the model on it), not another request for the model. */
+  failedOver(endpoint: string, model: string | undefined, failure: string): void;
   /** A request that never reached an endpoint (bad input, no endpoint, rate limited). */
   rejected(model: string | undefined, failure: string): void;
   prune(): void;
@@ -163,12 +173,20 @@ export function createRequestStats(options: StatsOptions): RequestStats {
       add(entry.total, outcome, durationMs, at);
       add(tally, outcome, durationMs, at);
     },
+    failedOver(name, model, failure) {
+      const at = now();
+      const endpoint = endpointTally(name);
+      endpoint.inFlight = Math.max(0, endpoint.inFlight - 1);
+      countFailure(endpoint, failure, at);
+      if (model === undefined) return;
+      const { entry, tally } = pairTally(model, name);
+      entry.total.inFlight = Math.max(0, entry.total.inFlight - 1);
+      tally.inFlight = Math.max(0, tally.inFlight - 1);
+      countFailure(tally, failure, at);
+    },
     rejected(model, failure) {
       if (model === undefined) return;
-      const tally = modelEntry(model).total;
-      tally.requests++;
-      tally.lastSeen = now();
-      tally.failures[failure] = (tally.failures[failure] ?? 0) + 1;
+      countFailure(modelEntry(model).total, failure, now());
     },
     prune() {
       const limit = now() - options.modelIdleMs;

@@ -154,6 +154,8 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
       "olla_endpoint_in_flight",
       "olla_endpoint_health_check_duration_seconds",
       "olla_rate_limited_total",
+      "olla_upstream_connections",
+      "olla_event_loop_lag_seconds",
       "process_resident_memory_bytes",
     ]) {
       expect(families.has(name)).toBe(true);
@@ -244,12 +246,30 @@ test("server.request_stats: false keeps no statistics (the access log still runs
     `server:\n  request_stats: false\n${endpointsYaml([{ name: "box", url: upstream.url, type: "ollama" }])}`,
   );
   try {
-    await (await fetch(`${olla.url}/olla/api/tags`)).arrayBuffer();
+    // A proxied request naming a model: with statistics on it would show on the model and the endpoint.
+    const chat = await fetch(`${olla.url}/olla/api/chat`, {
+      method: "POST",
+      body: JSON.stringify({
+        model: "llama3.2:latest",
+        messages: [{ role: "user", content: "hi" }],
+        stream: false,
+      }),
+    });
+    expect(chat.status).toBe(200);
+    await chat.arrayBuffer();
     const stats = (await (await fetch(`${olla.url}/internal/stats/models`)).json()) as { models: unknown[] };
     expect(stats.models).toEqual([]);
+    const endpoints = (await (await fetch(`${olla.url}/internal/stats/endpoints`)).json()) as {
+      endpoints: { requests: number }[];
+    };
+    expect(endpoints.endpoints.every((endpoint) => endpoint.requests === 0)).toBe(true);
     const metrics = await (await fetch(`${olla.url}/internal/metrics`)).text();
     expect(metrics).not.toContain("olla_requests_total{");
-    expect(olla.logs.some((line) => line.msg === "request" && line.path === "/olla/api/tags")).toBe(true);
+    await until(
+      () => olla.logs.some((line) => line.msg === "request" && line.path === "/olla/api/chat"),
+      2000,
+      "the access line",
+    );
   } finally {
     await olla.stop();
     await upstream.stop();

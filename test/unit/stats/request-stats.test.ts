@@ -49,6 +49,31 @@ describe("request stats", () => {
     expect(stats.endpoint("gpu-2")!.failures).toEqual({ upstream_error: 1 });
   });
 
+  test("failover: the endpoint that failed counts a failure, the model counts one request", () => {
+    const stats = createRequestStats({ maxModels: 10, modelIdleMs: 60_000 });
+    stats.start("gpu-1", "llama3.2");
+    stats.failedOver("gpu-1", "llama3.2", "upstream_error");
+    stats.start("gpu-2", "llama3.2");
+    finish(stats, outcome({ endpoint: "gpu-2" }));
+    expect(tallyJson(stats.model("llama3.2")!)).toMatchObject({
+      requests: 1,
+      successes: 1,
+      failures: 0,
+      in_flight: 0,
+      bytes_out: 1000,
+    });
+    expect(tallyJson(stats.endpoint("gpu-1")!)).toMatchObject({
+      requests: 1,
+      successes: 0,
+      failures_by_cause: { upstream_error: 1 },
+      in_flight: 0,
+      bytes_out: 0,
+    });
+    const split = stats.models().get("llama3.2")!.byEndpoint;
+    expect(split.get("gpu-1")!.failures).toEqual({ upstream_error: 1 });
+    expect(split.get("gpu-2")!.successes).toBe(1);
+  });
+
   test("a successful answer without usage is counted as unknown, not as zero tokens", () => {
     const stats = createRequestStats({ maxModels: 10, modelIdleMs: 60_000 });
     finish(stats, outcome());
