@@ -1,7 +1,7 @@
 // Error bodies in the caller's own API format, so every client library can read what went wrong:
 // OpenAI {error:{message,type,code}}, Ollama {error}, Anthropic {type:"error",error:{type,message}}.
 
-import { anthropicErrorType } from "../translate/index.ts";
+import { anthropicErrorBody } from "../translate/index.ts";
 
 export type ApiFamily = "openai" | "ollama" | "anthropic";
 
@@ -43,16 +43,7 @@ export function errorBody(
   options: ErrorOptions = {},
 ): unknown {
   if (family === "ollama") return { error: message, ...options.details };
-  if (family === "anthropic") {
-    return {
-      type: "error",
-      error: {
-        type: anthropicErrorType(status),
-        message,
-      },
-      ...options.details,
-    };
-  }
+  if (family === "anthropic") return { ...anthropicErrorBody(status, message), ...options.details };
   const type = OPENAI_TYPES[status] ?? (status >= 500 ? "server_error" : "invalid_request_error");
   return { error: { message, type, code: options.code ?? null }, ...options.details };
 }

@@ -25,7 +25,7 @@ import {
   translateResponse,
 } from "../translate/index.ts";
 import type { AnswerContext, ApiAdapter, PreparedRequest } from "./api-adapter.ts";
-import { adaptedRoute, type ProxyDeps } from "./handler.ts";
+import { adaptedRoute, bodyReadFailure, bodyTimeoutMs, type ProxyDeps } from "./handler.ts";
 import { readBody } from "./inspect.ts";
 import { upstreamUrl } from "./target.ts";
 
@@ -151,13 +151,9 @@ export function anthropicAdapter(options: AnthropicOptions): ApiAdapter {
               return errorOf(error, requestId);
             }
           }
-          const stream = createAnthropicStream(context);
+          const stream = createAnthropicStream(context, { pingAfterMs });
           // The endpoint's body feeds the translator; its end (or failure) ends the client's stream.
           response.body?.pipeTo(stream.writable).catch(() => {});
-          const ping = setInterval(() => {
-            if (stream.translator.done) clearInterval(ping);
-            else stream.ping(pingAfterMs);
-          }, pingAfterMs / 2);
           observer.streaming();
           for (const [name, value] of Object.entries(STREAM_HEADERS)) headers.set(name, value);
           options.inspect?.({
@@ -182,8 +178,15 @@ export function anthropicRoutes(deps: ProxyDeps, options: AnthropicOptions): Rou
       methods: ["POST"],
       path: "/olla/anthropic/v1/messages/count_tokens",
       handler: async (request, context) => {
+        let bytes: Uint8Array;
         try {
-          const bytes = (await readBody(request, options.maxMessageSize)) ?? new Uint8Array(0);
+          bytes =
+            (await readBody(request, options.maxMessageSize, bodyTimeoutMs(deps, context.record))) ??
+            new Uint8Array(0);
+        } catch (error) {
+          return bodyReadFailure("anthropic", error, options.maxMessageSize);
+        }
+        try {
           const raw = parseJson(bytes);
           const parsed = parseCountTokensRequest(raw);
           context.record.model = parsed.model;

@@ -4,7 +4,7 @@
 
 import type { Endpoint } from "../endpoints/index.ts";
 import { type ApiFamily, apiFamily, errorResponse } from "../http/errors.ts";
-import type { Route, RouteContext } from "../http/router.ts";
+import type { RequestRecord, Route, RouteContext } from "../http/router.ts";
 import type { Logger } from "../log/index.ts";
 import type { PlatformProfile } from "../profiles/index.ts";
 import {
@@ -145,6 +145,23 @@ async function routeModel(
   return decide();
 }
 
+/** What is left of server.read_timeout for the body: the deadline runs from the request's arrival
+ * (0: no deadline). */
+export function bodyTimeoutMs(deps: ProxyDeps, record: RequestRecord): number {
+  return deps.readTimeoutMs > 0 ? Math.max(1, deps.readTimeoutMs - (performance.now() - record.started)) : 0;
+}
+
+/** The answer to a request body that could not be read: too large, too slow, or cut short. */
+export function bodyReadFailure(family: ApiFamily, error: unknown, maxBodySize: number): Response {
+  if (error instanceof BodyTooLargeError) {
+    return errorResponse(family, 413, `request body exceeds the ${maxBodySize} byte limit`, {
+      code: "request_too_large",
+    });
+  }
+  if (error instanceof BodyTimeoutError) return slowBody(family, error.timeoutMs);
+  return errorResponse(family, 400, "could not read the request body", { code: "bad_request" });
+}
+
 /** 408 and a closed connection: the rest of a trickling body must not be read as the next request. */
 function slowBody(family: ApiFamily, timeoutMs: number): Response {
   return errorResponse(
@@ -202,11 +219,7 @@ async function proxyRequest(
   let facts: BodyFacts;
   const contentType = request.headers.get("content-type");
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  // The deadline runs from the request's arrival, not from here.
-  const bodyTimeoutMs =
-    deps.readTimeoutMs > 0
-      ? Math.max(1, deps.readTimeoutMs - (performance.now() - context.record.started))
-      : 0;
+  const deadlineMs = bodyTimeoutMs(deps, context.record);
   try {
     if (
       !adapter &&
@@ -215,21 +228,15 @@ async function proxyRequest(
       (maxBodySize === 0 || declared <= maxBodySize)
     ) {
       // Large: the endpoint gets it while it arrives; `model` is read from the first bytes.
-      const streaming = streamRequestBody(request, declared, bodyTimeoutMs);
+      const streaming = streamRequestBody(request, declared, deadlineMs);
       facts = inspectBody(await bodyPrefix(streaming, INSPECT_PREFIX), contentType);
       body = streaming;
     } else {
-      body = await readBody(request, maxBodySize, bodyTimeoutMs);
+      body = await readBody(request, maxBodySize, deadlineMs);
       facts = inspectBody(body, contentType);
     }
   } catch (error) {
-    if (error instanceof BodyTooLargeError) {
-      return errorResponse(family, 413, `request body exceeds the ${maxBodySize} byte limit`, {
-        code: "request_too_large",
-      });
-    }
-    if (error instanceof BodyTimeoutError) return slowBody(family, error.timeoutMs);
-    return errorResponse(family, 400, "could not read the request body", { code: "bad_request" });
+    return bodyReadFailure(family, error, maxBodySize);
   }
   const record = context.record;
   record.model = facts.model;

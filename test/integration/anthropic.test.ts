@@ -360,18 +360,20 @@ describe("errors in Anthropic's format", () => {
     expect(translated.requests.length).toBe(0);
   });
 
-  test("a body over max_message_size: 413 request_too_large", async () => {
-    const response = await fetch(`${olla.url}/olla/anthropic/v1/messages`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "qwen-openai",
-        max_tokens: 5,
-        messages: [{ role: "user", content: "x".repeat(70_000) }],
-      }),
-    });
-    expect(response.status).toBe(413);
-    expect(((await response.json()) as { error: { type: string } }).error.type).toBe("request_too_large");
+  test("a body over max_message_size: 413 request_too_large, for messages and count_tokens", async () => {
+    for (const path of ["/v1/messages", "/v1/messages/count_tokens"]) {
+      const response = await fetch(`${olla.url}/olla/anthropic${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "qwen-openai",
+          max_tokens: 5,
+          messages: [{ role: "user", content: "x".repeat(70_000) }],
+        }),
+      });
+      expect(response.status).toBe(413);
+      expect(((await response.json()) as { error: { type: string } }).error.type).toBe("request_too_large");
+    }
   });
 
   test("an endpoint error comes back as an Anthropic error", async () => {

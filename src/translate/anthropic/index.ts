@@ -12,7 +12,6 @@ export {
   parseCountTokensRequest,
   parseJson,
   parseMessagesRequest,
-  toChatRequest,
   translateRequest,
   type ResponseContext,
   type TranslatedRequest,
@@ -28,7 +27,6 @@ export {
 } from "./stream.ts";
 export {
   createStreamTranslator,
-  encodeEvents,
   type StreamTranslator,
   type StreamTranslatorOptions,
 } from "./stream-translator.ts";
@@ -43,6 +41,5 @@ export {
 } from "./count-tokens.ts";
 export { anthropicModelList, type ModelEntry } from "./models.ts";
 // The wire formats (TypeBox schemas and their static types), namespaced: both sides have a `Usage`.
-export * as AnthropicRequestSchema from "./schema-request.ts";
 export * as AnthropicResponseSchema from "./schema-response.ts";
 export * as OpenAIChatSchema from "./schema-openai.ts";

@@ -78,7 +78,7 @@ export function translateRequest(body: unknown, options: TranslateRequestOptions
   };
 }
 
-export function toChatRequest(
+function toChatRequest(
   req: MessagesRequest,
   options: TranslateRequestOptions = {},
   notes: string[] = [],

@@ -5,7 +5,7 @@ import type { ResponseContext } from "./request.ts";
 import { Chunk, ErrorBody } from "./schema-openai.ts";
 import type { StreamEvent } from "./schema-response.ts";
 import { createSseDecoder, type SseData, SseLineTooLongError } from "./sse-decoder.ts";
-import { createStreamSteps, type StreamSteps } from "./stream-events.ts";
+import { createStreamSteps } from "./stream-events.ts";
 import { checker } from "./validate.ts";
 
 export interface StreamTranslatorOptions {
@@ -30,8 +30,6 @@ export interface StreamTranslator {
   readonly done: boolean;
   /** Upstream lines that were neither JSON chunks nor known markers (skipped), for a log line. */
   readonly skipped: number;
-  /** The event-level steps, for inspection in tests. */
-  readonly steps: StreamSteps;
 }
 
 const encoder = new TextEncoder();
@@ -41,7 +39,7 @@ const chunkSchema = checker(Chunk);
 const errorBody = checker(ErrorBody);
 
 /** One SSE frame per event. */
-export function encodeEvents(events: readonly StreamEvent[]): Uint8Array {
+function encodeEvents(events: readonly StreamEvent[]): Uint8Array {
   if (events.length === 0) return EMPTY;
   let text = "";
   for (const event of events) text += `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
@@ -124,7 +122,6 @@ export function createStreamTranslator(
     get skipped() {
       return skipped;
     },
-    steps,
   };
 }
 

@@ -13,11 +13,13 @@ import {
 export interface AnthropicStreamOptions extends StreamTranslatorOptions {
   /** Clock for ping(quietMs), in ms (default performance.now). */
   now?: () => number;
+  /** Sends a `ping` whenever nothing went out for this long (0: never), as Anthropic's API does while
+   *  a model thinks. The timer lives and dies with the stream. */
+  pingAfterMs?: number;
 }
 
 export interface AnthropicStream extends ReadableWritablePair<Uint8Array, Uint8Array> {
-  /** Sends a `ping` event if nothing was sent for `quietMs` (0: always). The caller owns the timer.
-   *  Returns whether a ping went out. */
+  /** Sends a `ping` event if nothing was sent for `quietMs` (0: always). Returns whether one went out. */
   ping(quietMs?: number): boolean;
   /** Ends the client stream with an Anthropic `error` event (e.g. the caller's own stall timeout) and
    *  cancels the upstream. */
@@ -42,6 +44,14 @@ export function createAnthropicStream(
   let closed = false;
   let lastSent = now();
   let resume: (() => void) | undefined;
+  let pinger: ReturnType<typeof setInterval> | undefined;
+
+  /** The client stream is over (ended, failed, or the client left): nothing more goes out. */
+  function close(): void {
+    closed = true;
+    clearInterval(pinger);
+    resume?.();
+  }
 
   function send(bytes: Uint8Array): void {
     if (closed) return;
@@ -50,10 +60,15 @@ export function createAnthropicStream(
       lastSent = now();
     }
     if (translator.done) {
-      closed = true;
+      close();
       readableController.close();
-      resume?.();
     }
+  }
+
+  function ping(quietMs = 0): boolean {
+    if (closed || translator.done || now() - lastSent < quietMs) return false;
+    send(translator.ping());
+    return true;
   }
 
   const readable = new ReadableStream<Uint8Array>(
@@ -62,6 +77,8 @@ export function createAnthropicStream(
         readableController = controller;
         // message_start goes out before the backend's first byte: the client's first event costs nothing.
         send(translator.start());
+        const every = options.pingAfterMs ?? 0;
+        if (every > 0 && !closed) pinger = setInterval(() => ping(every), every / 2);
       },
       pull() {
         resume?.();
@@ -69,8 +86,7 @@ export function createAnthropicStream(
       },
       cancel(reason) {
         // The client left: error the writable side so pipeTo cancels the upstream (frees the GPU).
-        closed = true;
-        resume?.();
+        close();
         writableController.error(reason);
       },
     },
@@ -101,11 +117,7 @@ export function createAnthropicStream(
   return {
     readable,
     writable,
-    ping(quietMs = 0) {
-      if (closed || translator.done || now() - lastSent < quietMs) return false;
-      send(translator.ping());
-      return true;
-    },
+    ping,
     fail(message) {
       if (closed) return;
       send(translator.fail(message));

@@ -18,7 +18,13 @@ import {
 import { bytes, chunk, sse, streamOf, usageChunk } from "./fixtures.ts";
 
 type ChatRequestLike = OpenAIChatSchema.ChatRequest;
-type Backend = (request: ChatRequestLike) => { json?: unknown; pieces?: string[]; fail?: Error };
+/** What the backend answers; `ping` puts a keep-alive ping right after message_start. */
+type Backend = (request: ChatRequestLike) => {
+  json?: unknown;
+  pieces?: string[];
+  fail?: Error;
+  ping?: boolean;
+};
 
 /** An Anthropic client whose requests olla's translation serves from `backend`. */
 function client(backend: Backend, seen: ChatRequestLike[] = []): Anthropic {
@@ -38,6 +44,7 @@ function client(backend: Backend, seen: ChatRequestLike[] = []): Anthropic {
       const answer = backend(openai);
       if (!openai.stream) return Response.json(translateResponse(answer.json, context));
       const stream = createAnthropicStream(context, { messageId: "msg_01stream" });
+      if (answer.ping) expect(stream.ping()).toBe(true);
       const upstream = streamOf((answer.pieces ?? []).map(bytes), answer.fail);
       return new Response(upstream.pipeThrough(stream), { headers: STREAM_HEADERS });
     } catch (error) {
@@ -195,6 +202,7 @@ describe("streaming, read by MessageStream", () => {
     const seenTypes: string[] = [];
     const anthropic = client(() => ({
       pieces: [sse([chunk({ content: "Hi" }), chunk({}, "length")], true)],
+      ping: true,
     }));
     const stream = await anthropic.messages.create({
       model: "m",

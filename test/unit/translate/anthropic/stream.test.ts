@@ -19,6 +19,7 @@ import {
   trace,
   usageChunk,
 } from "./fixtures.ts";
+import { withTimeout } from "../../../support/with-timeout.ts";
 
 const eventSchema = checker(AnthropicResponseSchema.StreamEvent);
 
@@ -278,6 +279,23 @@ describe("createAnthropicStream (pipeThrough pair)", () => {
     await writer.write(bytes(sse([chunk({}, "stop")])));
     expect(stream.ping()).toBe(false); // over
     await writer.close();
+  });
+
+  test("pingAfterMs: a quiet backend's stream gets pings on its own, and the answer still ends it", async () => {
+    const stream = createAnthropicStream(context, { pingAfterMs: 20 });
+    const writer = stream.writable.getWriter();
+    const reader = stream.readable.getReader();
+    await reader.read(); // message_start
+    const quiet = await withTimeout(reader.read(), 1000, "a ping");
+    expect(text(quiet.value!)).toBe('event: ping\ndata: {"type":"ping"}\n\n');
+    void writer.write(bytes(sse([chunk({ content: "x" }), chunk({}, "stop")])));
+    const rest: string[] = [];
+    for (;;) {
+      const { value, done } = await withTimeout(reader.read(), 1000, "the rest of the answer");
+      if (done) break;
+      rest.push(...events(text(value)).map((e) => e.event));
+    }
+    expect(rest.at(-1)).toBe("message_stop");
   });
 
   test("backpressure: the upstream is not read ahead of a client that does not read", async () => {
