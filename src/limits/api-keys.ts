@@ -1,5 +1,6 @@
 // Client API keys: the key a client presents the way OpenAI, Ollama and Anthropic clients send theirs,
-// checked in constant time against the configured keys, and kept from reaching the endpoints.
+// checked in constant time against the configured keys. (Keeping them from the endpoints is
+// proxy/headers.ts's job: CLIENT_CREDENTIALS.)
 
 import { createHash, timingSafeEqual } from "node:crypto";
 
@@ -10,16 +11,7 @@ export interface ApiKeyGuard {
   /** False when no keys are configured: every request passes. */
   readonly enabled: boolean;
   check(headers: Headers): ApiKeyVerdict;
-  /**
-   * Request headers to remove before forwarding (lower case): both places a client may put its key, even
-   * the one it did not use for this request, since SDKs often fill both from one setting. Empty when the
-   * guard is off.
-   */
-  readonly stripHeaders: readonly string[];
 }
-
-/** `Authorization: Bearer <key>` (OpenAI and Ollama clients) and `x-api-key: <key>` (Anthropic clients). */
-export const API_KEY_HEADERS: readonly string[] = ["authorization", "x-api-key"];
 
 function digest(text: string): Buffer {
   return createHash("sha256").update(text).digest();
@@ -51,7 +43,6 @@ export function apiKeyGuard(keys: readonly string[]): ApiKeyGuard {
   const enabled = digests.length > 0;
   return {
     enabled,
-    stripHeaders: enabled ? API_KEY_HEADERS : [],
     check(headers) {
       if (!enabled) return "ok";
       const candidates = presented(headers);

@@ -1,32 +1,18 @@
 // The client's IP address for rate limits, allow-lists and logs: the TCP peer, unless the peer is a trusted
 // proxy, in which case the forwarding headers it wrote are believed, and only as far as they are trustworthy.
 
-import { compileCidrs, type IpMatcher } from "./cidr-matcher.ts";
+import type { IpMatcher } from "./cidr-matcher.ts";
 import { formatIp, type IpAddress, parseIp } from "./ip-address.ts";
 
 export interface ClientIpOptions {
   /** Read X-Forwarded-For / X-Real-IP at all (server.rate_limits.trust_proxy_headers). */
   trustProxyHeaders: boolean;
-  /** Peers (and hops) whose forwarding headers are believed: a compiled matcher, or CIDR text, which is
-   *  compiled once per array object (pass the same array each time, e.g. the config's). */
-  trustedCidrs: IpMatcher | readonly string[];
+  /** Peers (and hops) whose forwarding headers are believed (compileCidrs of the config's list). */
+  trustedCidrs: IpMatcher;
 }
 
 /** Hops examined from the right of X-Forwarded-For: bounds the work a crafted header can cause. */
 const MAX_HOPS = 32;
-
-const compiled = new WeakMap<readonly string[], IpMatcher>();
-
-function matcherOf(trusted: IpMatcher | readonly string[]): IpMatcher {
-  if (!Array.isArray(trusted)) return trusted as IpMatcher;
-  const list = trusted as readonly string[];
-  let matcher = compiled.get(list);
-  if (!matcher) {
-    matcher = compileCidrs(list);
-    compiled.set(list, matcher);
-  }
-  return matcher;
-}
 
 /**
  * Walks X-Forwarded-For from the right: each trusted proxy appended the address it saw, so the first hop
@@ -61,7 +47,7 @@ export function clientIp(peer: string | undefined, headers: Headers, options: Cl
   const peerIp = parseIp(peer);
   if (!peerIp) return peer;
   if (!options.trustProxyHeaders) return formatIp(peerIp);
-  const trusted = matcherOf(options.trustedCidrs);
+  const trusted = options.trustedCidrs;
   if (!trusted.contains(peerIp)) return formatIp(peerIp);
   const forwardedFor = headers.get("x-forwarded-for");
   const forwarded = forwardedFor ? fromForwardedFor(forwardedFor, trusted) : undefined;

@@ -1,6 +1,6 @@
 // Limits and access: rate limits (local or shared through Redis), client IP resolution behind trusted
 // proxies, CIDR allow-lists and client API keys.
-export { API_KEY_HEADERS, type ApiKeyGuard, apiKeyGuard, type ApiKeyVerdict } from "./api-keys.ts";
+export { type ApiKeyGuard, apiKeyGuard, type ApiKeyVerdict } from "./api-keys.ts";
 export { allowList, compileCidrs, type IpMatcher } from "./cidr-matcher.ts";
 export { type ClientIpOptions, clientIp } from "./client-ip.ts";
 export { canonicalIp, formatIp, type IpAddress, ipKey, parseIp } from "./ip-address.ts";

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { type ClientIpOptions, clientIp, compileCidrs } from "../../../src/limits/index.ts";
 
 const TRUSTED = ["10.0.0.0/8", "127.0.0.0/8", "::1/128", "fd00::/8"];
-const trusting: ClientIpOptions = { trustProxyHeaders: true, trustedCidrs: TRUSTED };
+const trusting: ClientIpOptions = { trustProxyHeaders: true, trustedCidrs: compileCidrs(TRUSTED) };
 
 function headers(entries: Record<string, string | readonly string[]>): Headers {
   const out = new Headers();
@@ -135,16 +135,6 @@ describe("clientIp", () => {
   test("no peer (Unix socket) is 'unknown'", () => {
     expect(clientIp(undefined, new Headers(), trusting)).toBe("unknown");
     expect(clientIp("", new Headers(), trusting)).toBe("unknown");
-  });
-
-  test("a compiled matcher works as well as CIDR text", () => {
-    const options = { trustProxyHeaders: true, trustedCidrs: compileCidrs(TRUSTED) };
-    expect(clientIp("10.0.0.1", headers({ "x-forwarded-for": "1.2.3.4" }), options)).toBe("1.2.3.4");
-  });
-
-  test("a bad trusted range fails loudly, naming it", () => {
-    const options = { trustProxyHeaders: true, trustedCidrs: ["10.0.0.0/8", "10.0.0.0/33"] };
-    expect(() => clientIp("10.0.0.1", new Headers(), options)).toThrow('invalid CIDR "10.0.0.0/33"');
   });
 
   test("a huge crafted header costs bounded work", () => {

@@ -3,7 +3,6 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
-import { createServer } from "node:net";
 import {
   type BucketRule,
   bucketRule,
@@ -13,7 +12,7 @@ import {
   type RedisBuckets,
   type RedisBucketsOptions,
 } from "../../../src/limits/index.ts";
-import { startRedisServer, type RedisServer } from "../../support/redis-server.ts";
+import { freePort, startRedisServer, type RedisServer } from "../../support/redis-server.ts";
 import { until, withTimeout } from "../../support/with-timeout.ts";
 import { bucketContract, type ContractStore } from "./bucket-contract.ts";
 
@@ -141,12 +140,7 @@ describe("Redis buckets", () => {
   });
 
   test("decides locally, and says so once, when Redis is unreachable from the start", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
+    const port = await freePort();
     const log = recorder();
     const store = createRedisBuckets({
       url: `redis://:s3cret@127.0.0.1:${port}`,
