@@ -17,17 +17,19 @@ export class BodyTimeoutError extends Error {
   }
 }
 
-/** Rejects with BodyTimeoutError after `ms` (0 = never); `cancel` stops the timer. */
-function bodyDeadline(ms: number, onExpiry: () => void): { expired: Promise<never>; cancel: () => void } {
+/** Rejects with BodyTimeoutError after `ms` (0 = never), then calls `onExpiry`; `cancel` stops the
+ * timer. Meant for racing reads against: a deadline nobody raced any more is not an unhandled error. */
+function bodyDeadline(ms: number, onExpiry?: () => void): { expired: Promise<never>; cancel: () => void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
     if (ms > 0)
       timer = setTimeout(() => {
         // Reject first: the cancel settles the pending read, which must not win the race.
         reject(new BodyTimeoutError(ms));
-        onExpiry();
+        onExpiry?.();
       }, ms);
   });
+  expired.catch(() => {});
   return { expired, cancel: () => clearTimeout(timer) };
 }
 
@@ -45,7 +47,7 @@ export async function readBody(request: Request, limit: number, timeoutMs = 0): 
     if (timeoutMs <= 0) return new Uint8Array(await whole);
     // A trickling client is cut: the pending read settles (and is ignored) when the socket closes.
     whole.catch(() => {});
-    const deadline = bodyDeadline(timeoutMs, () => {});
+    const deadline = bodyDeadline(timeoutMs);
     try {
       return new Uint8Array(await Promise.race([whole, deadline.expired]));
     } finally {
@@ -57,26 +59,20 @@ export async function readBody(request: Request, limit: number, timeoutMs = 0): 
   let size = 0;
   const reader = request.body.getReader();
   const deadline = bodyDeadline(timeoutMs, () => void reader.cancel().catch(() => {}));
-  deadline.expired.catch(() => {});
-  for (;;) {
-    let chunk: Awaited<ReturnType<typeof reader.read>>;
-    try {
-      chunk = await Promise.race([reader.read(), deadline.expired]);
-    } catch (error) {
-      deadline.cancel();
-      throw error;
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), deadline.expired]);
+      if (done) break;
+      size += value.byteLength;
+      if (limit > 0 && size > limit) {
+        await reader.cancel().catch(() => {});
+        throw new BodyTooLargeError(limit);
+      }
+      parts.push(value);
     }
-    const { done, value } = chunk;
-    if (done) break;
-    size += value.byteLength;
-    if (limit > 0 && size > limit) {
-      deadline.cancel();
-      await reader.cancel().catch(() => {});
-      throw new BodyTooLargeError(limit);
-    }
-    parts.push(value);
+  } finally {
+    deadline.cancel();
   }
-  deadline.cancel();
   if (parts.length === 1) return parts[0] as Uint8Array;
   const body = new Uint8Array(size);
   let offset = 0;
@@ -222,7 +218,6 @@ export function streamRequestBody(request: Request, length: number, timeoutMs = 
   };
   const reader = (request.body as ReadableStream<Uint8Array>).getReader();
   const deadline = bodyDeadline(timeoutMs, () => void reader.cancel().catch(() => {}));
-  deadline.expired.catch(() => {});
   void (async () => {
     try {
       for (;;) {

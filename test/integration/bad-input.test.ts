@@ -170,10 +170,13 @@ describe("slow clients are cut after server.read_timeout", () => {
       'POST /olla/api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"model": ',
     );
     const reply = await connection.reply((text) => text.includes("}"), 5000);
+    // The rest of the body must not be read as a next request: olla closes the connection itself.
+    const after = await connection.reply(() => false, 2000);
     connection.close();
     expect(reply.status).toBe(408);
     expect(performance.now() - started).toBeLessThan(3000);
     expect(reply.text.toLowerCase()).toContain("connection: close");
+    expect(after.closed).toBe(true);
     expect((jsonBody(reply.text) as { error: string }).error).toContain("read_timeout");
     expect(seen("/api/chat")).toBe(0);
   });
@@ -187,8 +190,10 @@ describe("slow clients are cut after server.read_timeout", () => {
     const trickle = setInterval(() => void connection.write("1\r\n \r\n"), 300);
     const reply = await connection.reply((text) => text.includes("}}"), 5000);
     clearInterval(trickle);
+    const after = await connection.reply(() => false, 2000);
     connection.close();
     expect(reply.status).toBe(408);
+    expect(after.closed).toBe(true);
     expect((jsonBody(reply.text) as { error: { code: string } }).error.code).toBe("request_timeout");
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+  BodyTimeoutError,
   BodyTooLargeError,
   inspectBody,
   inspectJson,
@@ -86,6 +87,49 @@ describe("readBody", () => {
     } as RequestInit);
     await expect(readBody(request, 10_000)).rejects.toBeInstanceOf(BodyTooLargeError);
     expect(sent).toBeLessThan(20);
+  });
+
+  /** A request whose body sends one byte, then nothing until `stop` (or until the reader cancels it). */
+  const stalled = () => {
+    let stop = () => {};
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes("{"));
+        stop = () => {
+          if (!cancelled) controller.close();
+        };
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const request = new Request("http://x/", { method: "POST", body, duplex: "half" } as RequestInit);
+    return { request, stop, cancelled: () => cancelled };
+  };
+
+  test("a body that stalls fails with BodyTimeoutError after timeoutMs, chunked or with a length", async () => {
+    const chunked = stalled();
+    const started = performance.now();
+    await expect(readBody(chunked.request, 0, 50)).rejects.toBeInstanceOf(BodyTimeoutError);
+    expect(performance.now() - started).toBeLessThan(1000);
+    // The chunked read is given up, not left pending.
+    expect(chunked.cancelled()).toBe(true);
+    const sized = stalled();
+    sized.request.headers.set("content-length", "100");
+    await expect(readBody(sized.request, 0, 50)).rejects.toBeInstanceOf(BodyTimeoutError);
+    sized.stop();
+  });
+
+  test("a body that arrives in time is read whole; timeoutMs 0 means no deadline", async () => {
+    expect(
+      (await readBody(new Request("http://x/", { method: "POST", body: "hi" }), 0, 50))!.byteLength,
+    ).toBe(2);
+    const slow = stalled();
+    const read = readBody(slow.request, 0, 0);
+    await Bun.sleep(100);
+    slow.stop();
+    expect(new TextDecoder().decode((await read)!)).toBe("{");
   });
 
   test("no body, no bytes", async () => {
