@@ -35,6 +35,8 @@ function gitCommit(): string {
   return result.success ? result.stdout.toString().trim() : "unknown";
 }
 
+const isWindows = (target: string) => target.startsWith("windows");
+
 export interface Stamp {
   commit: string;
   date: string;
@@ -47,7 +49,7 @@ export async function buildTarget(
   stamp: Stamp,
   options: { timeoutMs?: number } = {},
 ): Promise<string> {
-  const outfile = `${outDir}/olla-${target}${target.startsWith("windows") ? ".exe" : ""}`;
+  const outfile = `${outDir}/olla-${target}${isWindows(target) ? ".exe" : ""}`;
   const args = [
     "build",
     "src/main.ts",
@@ -77,13 +79,13 @@ export async function buildTarget(
 }
 
 /** `olla-<version>-<os>-<arch>.tar.gz`, or `.zip` for Windows. */
-export function archiveName(target: string, version: string = VERSION): string {
-  return `olla-${version}-${target}.${target.startsWith("windows") ? "zip" : "tar.gz"}`;
+export function archiveName(target: string): string {
+  return `olla-${VERSION}-${target}.${isWindows(target) ? "zip" : "tar.gz"}`;
 }
 
 /** What a release archive holds, under one top folder: the binary, the shipped config, the docs. */
-export function archiveEntries(target: string, binary: string, version: string = VERSION): ArchiveEntry[] {
-  const top = `olla-${version}-${target}/`;
+export function archiveEntries(target: string, binary: string): ArchiveEntry[] {
+  const top = `olla-${VERSION}-${target}/`;
   const file = (path: string, source: string, mode = 0o644): ArchiveEntry => ({
     path: top + path,
     data: readFileSync(source),
@@ -95,7 +97,7 @@ export function archiveEntries(target: string, binary: string, version: string =
     .sort();
   return [
     dir(""),
-    file(target.startsWith("windows") ? "olla.exe" : "olla", binary, 0o755),
+    file(isWindows(target) ? "olla.exe" : "olla", binary, 0o755),
     dir("config/"),
     file("config/config.yaml", join(ROOT, "config/config.yaml")),
     dir("config/profiles/"),
@@ -110,16 +112,12 @@ export function archiveTarget(
   target: string,
   binary: string,
   outDir: string,
-  options: { version?: string; date?: Date; level?: GzipLevel } = {},
+  options: { date?: Date; level?: GzipLevel } = {},
 ): string {
-  const version = options.version ?? VERSION;
   const date = options.date ?? new Date();
-  const entries = archiveEntries(target, binary, version);
-  const path = join(outDir, archiveName(target, version));
-  writeFileSync(
-    path,
-    target.startsWith("windows") ? zip(entries, date) : tarGz(entries, date, options.level),
-  );
+  const entries = archiveEntries(target, binary);
+  const path = join(outDir, archiveName(target));
+  writeFileSync(path, isWindows(target) ? zip(entries, date) : tarGz(entries, date, options.level));
   return path;
 }
 
@@ -128,8 +126,8 @@ export function sha256(path: string): string {
 }
 
 /** Writes outDir/SHA256SUMS (`sha256sum` format) over every archive of this version in outDir. */
-export function writeChecksums(outDir: string, version: string = VERSION): string {
-  const prefix = `olla-${version}-`;
+export function writeChecksums(outDir: string): string {
+  const prefix = `olla-${VERSION}-`;
   const archives = readdirSync(outDir)
     .filter((name) => name.startsWith(prefix) && (name.endsWith(".tar.gz") || name.endsWith(".zip")))
     .sort();

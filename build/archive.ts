@@ -50,26 +50,15 @@ export type GzipLevel = NonNullable<NonNullable<Parameters<typeof Bun.gzipSync>[
 export function tarGz(entries: readonly ArchiveEntry[], mtime: Date, level: GzipLevel = 9): Uint8Array {
   const seconds = Math.floor(mtime.getTime() / 1000);
   const parts: Uint8Array[] = [];
-  let size = 0;
   for (const entry of entries) {
-    const header = tarHeader(entry, seconds);
-    parts.push(header);
-    size += BLOCK;
+    parts.push(tarHeader(entry, seconds));
     if (entry.path.endsWith("/")) continue;
     parts.push(entry.data);
     const padded = Math.ceil(entry.data.length / BLOCK) * BLOCK;
     if (padded > entry.data.length) parts.push(new Uint8Array(padded - entry.data.length));
-    size += padded;
   }
   parts.push(new Uint8Array(2 * BLOCK)); // end-of-archive marker
-  size += 2 * BLOCK;
-  const tar = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    tar.set(part, offset);
-    offset += part.length;
-  }
-  return Bun.gzipSync(tar, { level });
+  return Bun.gzipSync(Buffer.concat(parts), { level });
 }
 
 /** MS-DOS date and time, as zip stores them (local fields, 2-second resolution). */
@@ -95,31 +84,27 @@ export function zip(entries: readonly ArchiveEntry[], mtime: Date): Uint8Array {
     const body = method === 8 ? deflated : data;
     const crc = Bun.hash.crc32(data);
 
+    // The fields local and central headers share, in the same order, from `at`.
+    const common = (view: DataView, at: number) => {
+      view.setUint16(at, 20, true); // version needed: 2.0 (deflate)
+      view.setUint16(at + 2, 0x0800, true); // names are UTF-8
+      view.setUint16(at + 4, method, true);
+      view.setUint16(at + 6, stamp.time, true);
+      view.setUint16(at + 8, stamp.date, true);
+      view.setUint32(at + 10, crc, true);
+      view.setUint32(at + 14, body.length, true);
+      view.setUint32(at + 18, data.length, true);
+      view.setUint16(at + 22, name.length, true);
+    };
     const local = new DataView(new ArrayBuffer(30));
     local.setUint32(0, 0x04034b50, true);
-    local.setUint16(4, 20, true); // version needed: 2.0 (deflate)
-    local.setUint16(6, 0x0800, true); // names are UTF-8
-    local.setUint16(8, method, true);
-    local.setUint16(10, stamp.time, true);
-    local.setUint16(12, stamp.date, true);
-    local.setUint32(14, crc, true);
-    local.setUint32(18, body.length, true);
-    local.setUint32(22, data.length, true);
-    local.setUint16(26, name.length, true);
+    common(local, 4);
     locals.push(new Uint8Array(local.buffer), name, body);
 
     const central = new DataView(new ArrayBuffer(46));
     central.setUint32(0, 0x02014b50, true);
     central.setUint16(4, (3 << 8) | 20, true); // made by Unix, so unzip honours the mode bits
-    central.setUint16(6, 20, true);
-    central.setUint16(8, 0x0800, true);
-    central.setUint16(10, method, true);
-    central.setUint16(12, stamp.time, true);
-    central.setUint16(14, stamp.date, true);
-    central.setUint32(16, crc, true);
-    central.setUint32(20, body.length, true);
-    central.setUint32(24, data.length, true);
-    central.setUint16(28, name.length, true);
+    common(central, 6);
     const unixMode = (isDir ? 0o040000 : 0o100000) | entry.mode;
     central.setUint32(38, ((unixMode << 16) | (isDir ? 0x10 : 0)) >>> 0, true);
     central.setUint32(42, offset, true);
@@ -133,11 +118,5 @@ export function zip(entries: readonly ArchiveEntry[], mtime: Date): Uint8Array {
   end.setUint16(10, entries.length, true);
   end.setUint32(12, centralSize, true);
   end.setUint32(16, offset, true);
-  const out = new Uint8Array(offset + centralSize + 22);
-  let at = 0;
-  for (const part of [...locals, ...centrals, new Uint8Array(end.buffer)]) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return Buffer.concat([...locals, ...centrals, new Uint8Array(end.buffer)]);
 }

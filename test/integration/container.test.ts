@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { VERSION } from "../../build.ts";
-import { runCommand, startedLine } from "../support/olla-process.ts";
+import { runCommand, startedLine, versionOf } from "../support/olla-process.ts";
 import { withTimeout } from "../support/with-timeout.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -79,15 +79,10 @@ const finalStage = stages.at(-1)!;
 const all = (stage: Stage, op: string) => stage.instructions.filter((instruction) => instruction.op === op);
 const last = (stage: Stage, op: string) => all(stage, op).at(-1);
 
-/** `ENV A=1 B=2` (or the old `ENV A 1`) → { A: "1", B: "2" }. */
+/** `ENV A=1 B="two words"` → { A: "1", B: "two words" }. */
 function envOf(stage: Stage): Record<string, string> {
   const env: Record<string, string> = {};
   for (const { args } of all(stage, "ENV")) {
-    if (!/^\S+=/.test(args)) {
-      const [name = "", ...value] = args.split(/\s+/);
-      env[name] = value.join(" ");
-      continue;
-    }
     for (const [, name = "", value = ""] of args.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S*)/g))
       env[name] = value.startsWith('"') ? JSON.parse(value) : value;
   }
@@ -281,13 +276,20 @@ describe("release workflow", () => {
 
 // ---------- the Dockerfile played without Docker ----------
 
-/** How to run a command inside a bare root with /proc mounted, or why it cannot be done here. */
-function probeBareRoot(): { mode?: "root" | "userns"; reason?: string } {
-  if (process.platform !== "linux") return { reason: "needs Linux (chroot, mount namespaces)" };
+/** unshare, chroot, mount and sh, where this machine has them (sbin may not be on PATH). */
+function findTools() {
   const unshare = Bun.which("unshare");
   const chroot = Bun.which("chroot") ?? (existsSync("/usr/sbin/chroot") ? "/usr/sbin/chroot" : undefined);
   const mount = Bun.which("mount") ?? (existsSync("/usr/bin/mount") ? "/usr/bin/mount" : undefined);
-  if (!unshare || !chroot || !mount) return { reason: "unshare, chroot or mount is missing" };
+  const sh = Bun.which("sh") ?? "/bin/sh";
+  return unshare && chroot && mount ? { unshare, chroot, mount, sh } : undefined;
+}
+const tools = process.platform === "linux" ? findTools() : undefined;
+
+/** How to run a command inside a bare root with /proc mounted, or why it cannot be done here. */
+function probeBareRoot(): { mode?: "root" | "userns"; reason?: string } {
+  if (process.platform !== "linux") return { reason: "needs Linux (chroot, mount namespaces)" };
+  if (!tools) return { reason: "unshare, chroot or mount is missing" };
   const lddTrue = Bun.spawnSync(["ldd", "/bin/true"], { timeout: 10_000 });
   if (lddTrue.exitCode !== 0) return { reason: "ldd is missing or /bin/true is not dynamic" };
   const probe = mkdtempSync(join(tmpdir(), "olla-probe-"));
@@ -307,14 +309,13 @@ function probeBareRoot(): { mode?: "root" | "userns"; reason?: string } {
 }
 
 /** Copies a dynamic binary and every library `ldd` lists (the loader included) into root. */
-function populateRoot(root: string, binary: string, as: string): string[] {
+function populateRoot(root: string, binary: string, as: string): void {
   mkdirSync(join(root, "proc"), { recursive: true });
   chmodSync(root, 0o755);
   copyInto(root, binary, as, 0o755);
   const ldd = Bun.spawnSync(["ldd", binary], { timeout: 10_000 }).stdout.toString();
   const libraries = [...ldd.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((match) => match[1]!);
   for (const library of libraries) copyInto(root, library, library, 0o755);
-  return libraries;
 }
 
 function copyInto(root: string, source: string, target: string, mode: number): void {
@@ -330,10 +331,7 @@ const ROOT_SCRIPT =
   'else "$m" --rbind /proc "$r/proc"; fi || exit 97; exec "$c" ${u:+--userspec=$u} "$r" "$@"';
 
 function inRoot(mode: "root" | "userns", root: string, argv: string[], user = ""): string[] {
-  const unshare = Bun.which("unshare")!;
-  const chroot = Bun.which("chroot") ?? "/usr/sbin/chroot";
-  const mount = Bun.which("mount") ?? "/usr/bin/mount";
-  const sh = Bun.which("sh") ?? "/bin/sh";
+  const { unshare, chroot, mount, sh } = tools!;
   // Without real root, uid 65532 does not exist in the user namespace: run as its mapped root.
   const [flags, userspec, how] =
     mode === "root" ? [["--mount"], user, "proc"] : [["--user", "--map-root-user", "--mount"], "", "rbind"];
@@ -405,9 +403,8 @@ describe("the image, played without Docker", () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  test("the build stage's commands compile olla from the .dockerignore'd context, stamped", () => {
-    const version = Bun.spawnSync([binary, "--version"], { timeout: 15_000 }).stdout.toString();
-    expect(version).toStartWith(`olla ${VERSION} (commit containertest, built `);
+  test("the build stage's commands compile olla from the .dockerignore'd context, stamped", async () => {
+    expect(await versionOf(binary)).toStartWith(`olla ${VERSION} (commit containertest, built `);
   });
 
   test("the binary needs only glibc's own libraries, which distroless base-debian12 has", () => {

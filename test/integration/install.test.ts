@@ -26,7 +26,7 @@ import {
   writeChecksums,
   TARGETS,
 } from "../../build.ts";
-import { runCommand } from "../support/olla-process.ts";
+import { runCommand, versionOf } from "../support/olla-process.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const INSTALL_SH = join(ROOT, "install.sh");
@@ -42,10 +42,12 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "olla-install-"));
   const dist = join(work, "dist");
   mkdirSync(dist);
-  const binary = await buildTarget(hostTarget(), dist, {
-    commit: "installtest",
-    date: "2026-01-02T03:04:05Z",
-  });
+  const binary = await buildTarget(
+    hostTarget(),
+    dist,
+    { commit: "installtest", date: "2026-01-02T03:04:05Z" },
+    { timeoutMs: 120_000 },
+  );
   archive = readFileSync(archiveTarget(hostTarget(), binary, dist, { level: 1 }));
   const sums = readFileSync(writeChecksums(dist));
   const name = archiveName(hostTarget());
@@ -133,10 +135,6 @@ async function install(args: string[], env: Record<string, string> = {}, path?: 
   return { code, stdout, stderr, requested: [...requests], leftovers: readdirSync(temp) };
 }
 
-function versionOf(binary: string): string {
-  return Bun.spawnSync([binary, "--version"], { timeout: 15_000 }).stdout.toString();
-}
-
 // .ci/run installs shellcheck: a machine without it fails here rather than skipping the check.
 test("shellcheck finds nothing in install.sh", () => {
   if (!Bun.which("shellcheck")) throw new Error("shellcheck is not installed (apt-get install shellcheck)");
@@ -157,7 +155,7 @@ describe("a good release", () => {
       "/releases/latest/download/SHA256SUMS",
       `/releases/latest/download/${archiveName(hostTarget())}`,
     ]);
-    expect(versionOf(join(prefix, "olla"))).toStartWith(`olla ${VERSION} (commit installtest,`);
+    expect(await versionOf(join(prefix, "olla"))).toStartWith(`olla ${VERSION} (commit installtest,`);
     expect(readdirSync(prefix).sort()).toEqual(["LICENSE", "README.md", "config", "olla"]);
     expect(readFileSync(join(prefix, "config/config.yaml"), "utf8")).toBe(
       readFileSync(join(ROOT, "config/config.yaml"), "utf8"),
@@ -196,7 +194,7 @@ describe("a good release", () => {
       readFileSync(join(ROOT, "config/config.yaml"), "utf8"),
     );
     expect(existsSync(join(prefix, ".olla.new"))).toBe(false);
-    expect(versionOf(join(prefix, "olla"))).toStartWith(`olla ${VERSION}`);
+    expect(await versionOf(join(prefix, "olla"))).toStartWith(`olla ${VERSION}`);
   });
 
   test.skipIf(!Bun.which("wget"))("works with wget when there is no curl", async () => {
@@ -225,7 +223,7 @@ describe("a good release", () => {
     const run = await install(["--prefix", prefix], {}, tools);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(versionOf(join(prefix, "olla"))).toStartWith(`olla ${VERSION}`);
+    expect(await versionOf(join(prefix, "olla"))).toStartWith(`olla ${VERSION}`);
   });
 });
 

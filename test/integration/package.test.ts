@@ -14,7 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
-import { runCommand } from "../support/olla-process.ts";
+import { cleanEnv, runCommand } from "../support/olla-process.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 
@@ -28,7 +28,7 @@ let path: string;
 const run = (cmd: string[], cwd: string, timeoutMs = 120_000) =>
   runCommand(cmd, {
     cwd,
-    env: { ...process.env, PATH: path, NO_COLOR: "1" } as Record<string, string>,
+    env: cleanEnv({ PATH: path, NO_COLOR: "1" }),
     timeoutMs,
   });
 

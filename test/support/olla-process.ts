@@ -50,6 +50,11 @@ export function runOlla(
   return runCommand([process.execPath, MAIN, ...args], { ...options, env: cleanEnv(options.env) });
 }
 
+/** What `<binary> --version` prints (a built olla), run with a clean environment. */
+export async function versionOf(binary: string): Promise<string> {
+  return (await runCommand([binary, "--version"], { env: cleanEnv() })).stdout;
+}
+
 /** The "olla started" log record from a child's stdout (health transitions may be logged before it). */
 export async function startedLine(
   stdout: ReadableStream<Uint8Array>,
