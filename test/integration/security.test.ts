@@ -2,6 +2,7 @@
 // server and a fake endpoint; shared limits against a real redis-server.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Anthropic } from "@anthropic-ai/sdk";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { type FakeUpstream, startFakeUpstream } from "../support/index.ts";
@@ -192,6 +193,26 @@ describe("client API keys", () => {
     expect(forwarded.length).toBe(1);
     expect(forwarded[0]!.headers.authorization).toBeUndefined();
     expect(forwarded[0]!.headers["x-api-key"]).toBeUndefined();
+  });
+
+  test("Anthropic clients: x-api-key gets through; no key is 401 in Anthropic's error envelope", async () => {
+    const refused = await fetch(`${olla.url}/olla/anthropic/v1/messages/count_tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "llama3.2:latest", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ type: "error", error: { type: "authentication_error" } });
+    const anthropic = new Anthropic({
+      baseURL: `${olla.url}/olla/anthropic`,
+      apiKey: "key-one",
+      maxRetries: 0,
+    });
+    const counted = await anthropic.messages.countTokens({
+      model: "llama3.2:latest",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(counted.input_tokens).toBeGreaterThan(0);
   });
 
   test("/internal/health stays open; keys never reach the log", async () => {
