@@ -31,9 +31,10 @@ export function requestIdFor(headers: Headers): string {
   return generateRequestId();
 }
 
+/** Not a secret, only a label for logs: Math.random is enough and costs less than the system RNG. */
 export function generateRequestId(): string {
-  const random = crypto.getRandomValues(new Uint16Array(3));
-  const adjective = ADJECTIVES[(random[0] as number) % ADJECTIVES.length];
-  const action = ACTIONS[(random[1] as number) % ACTIONS.length];
-  return `${adjective}-${action}-${(random[2] as number).toString(16).padStart(4, "0")}`;
+  const adjective = ADJECTIVES[Math.floor(Math.random() * ADJECTIVES.length)];
+  const action = ACTIONS[Math.floor(Math.random() * ACTIONS.length)];
+  const suffix = Math.floor(Math.random() * 0x10000);
+  return `${adjective}-${action}-${suffix.toString(16).padStart(4, "0")}`;
 }

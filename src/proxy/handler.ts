@@ -71,11 +71,22 @@ const INSPECT_PREFIX = 64 * 1024;
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
+/** Scopes by route prefix, per profile list: built once, not per request. */
+const scopes = new WeakMap<readonly PlatformProfile[], Map<string, Scope | undefined>>();
+
 function scopeFor(prefix: string, profiles: readonly PlatformProfile[]): Scope | undefined {
   if (prefix === "proxy") return ANY;
+  let known = scopes.get(profiles);
+  if (!known) scopes.set(profiles, (known = new Map()));
+  if (known.has(prefix)) return known.get(prefix);
   const profile = profiles.find((candidate) => candidate.prefixes.includes(prefix));
-  if (!profile) return undefined;
-  return { label: profile.name, accepts: (endpoint) => endpoint.profile.name === profile.name };
+  const scope: Scope | undefined = profile && {
+    label: profile.name,
+    accepts: (endpoint) => endpoint.profile.name === profile.name,
+  };
+  // Any first segment may come in (a path under /olla/ with no prefix): cap what is remembered.
+  if (known.size < 256) known.set(prefix, scope);
+  return scope;
 }
 
 /** Splits /olla/<...> into the endpoint scope and the path to forward. */
@@ -106,10 +117,12 @@ export interface ModelRouting {
   related?: (model: string) => readonly string[];
 }
 
+const SPEAKS_OLLAMA = (endpoint: Endpoint) => endpoint.profile.name === "ollama";
+const SPEAKS_OPENAI = (endpoint: Endpoint) => endpoint.profile.openaiCompatible;
+
 /** The platforms that can answer a path: Ollama's native /api/ paths, or the OpenAI API. */
 function speaksPath(path: string): (endpoint: Endpoint) => boolean {
-  const native = /^\/(olla\/([^/]+\/)?)?api\//.test(path);
-  return (endpoint) => (native ? endpoint.profile.name === "ollama" : endpoint.profile.openaiCompatible);
+  return /^\/(olla\/([^/]+\/)?)?api\//.test(path) ? SPEAKS_OLLAMA : SPEAKS_OPENAI;
 }
 
 async function routeModel(
@@ -427,25 +440,38 @@ async function proxyRequest(
     endpoint.traffic.responseTimeTotalMs += responseTimeMs;
     if (response.status >= 500) endpoint.traffic.failures++;
     if (response.status >= 400) record.failure = response.status >= 500 ? "http_5xx" : "http_4xx";
+    // Read before the headers are made the client's (content-length goes).
+    const contentType = response.headers.get("content-type");
+    const length = Number(response.headers.get("content-length") ?? Number.NaN);
+    // X-Olla-Request-ID is the server's to add, on every answer.
     const headers = clientResponseHeaders(response.headers, {
       endpoint,
-      requestId: context.record.requestId,
       model: facts.model,
       responseTimeMs,
     });
     for (const name in routing) headers.set(name, routing[name]!);
     if (adapted) headers.set("x-olla-mode", adapted.mode);
     if (prepared && adapted?.mode === "translation") {
-      return prepared.respond(response, { headers, release, observer, requestId: context.record.requestId });
+      // The translator rewrites the headers; the endpoint's own stay with its Response.
+      return prepared.respond(response, {
+        headers: new Headers(headers),
+        release,
+        observer,
+        requestId: context.record.requestId,
+      });
     }
+    // From here the endpoint's Response goes to the client as it is, with the headers edited above.
     if (!response.body) {
       release();
       observer.whole(null);
-      return new Response(null, { status: response.status, statusText: response.statusText, headers });
+      return response;
     }
-    const format = streamFormat(response.headers.get("content-type"));
-    const length = Number(response.headers.get("content-length") ?? Number.NaN);
-    if (format === "opaque" && length <= BUFFER_LIMIT) {
+    if (streamFormat(contentType) === "opaque" && length <= BUFFER_LIMIT) {
+      if (observer.complete) {
+        // The whole body came with the head: it is in memory already.
+        observer.whole(null);
+        return response;
+      }
       try {
         const bytes = await response.bytes();
         release();
@@ -461,7 +487,7 @@ async function proxyRequest(
       }
     }
     observer.streaming();
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    return response;
   }
 
   record.failure = "all_failed";

@@ -4,6 +4,7 @@
 
 import type { Endpoint } from "../endpoints/index.ts";
 import { BUILD } from "../version.ts";
+import type { HeaderPairs } from "./upstream/index.ts";
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -33,11 +34,12 @@ const UPSTREAM_SECRETS = new Set([
 ]);
 
 const VIA = `1.1 olla/${BUILD.version}`;
+const SERVED_BY = `olla/${BUILD.version}`;
 
-/** Header names listed in Connection are hop-by-hop too (RFC 9110 §7.6.1). */
-function connectionNamed(headers: Headers): Set<string> {
+/** Header names listed in Connection are hop-by-hop too (RFC 9110 §7.6.1); undefined when none are. */
+function connectionNamed(headers: Headers): Set<string> | undefined {
   const listed = headers.get("connection");
-  if (!listed) return new Set();
+  if (!listed) return undefined;
   return new Set(
     listed
       .split(",")
@@ -46,15 +48,15 @@ function connectionNamed(headers: Headers): Set<string> {
   );
 }
 
-/** Copies every header except hop-by-hop ones (incl. those named in Connection) and those `drop` refuses. */
-function copyHeaders(from: Headers, drop: (name: string) => boolean): Headers {
-  const named = connectionNamed(from);
-  const out = new Headers();
-  for (const [name, value] of from) {
-    if (HOP_BY_HOP.has(name) || named.has(name) || drop(name)) continue;
-    out.append(name, value);
+/** Deletes hop-by-hop headers (incl. those named in Connection) and those `drop` refuses, in place. */
+function pruneHeaders(headers: Headers, drop: (name: string) => boolean): void {
+  const named = connectionNamed(headers);
+  let doomed: string[] | undefined;
+  // Deleting while iterating would skip entries: collect first.
+  for (const name of headers.keys()) {
+    if (HOP_BY_HOP.has(name) || named?.has(name) === true || drop(name)) (doomed ??= []).push(name);
   }
-  return out;
+  if (doomed) for (const name of doomed) headers.delete(name);
 }
 
 export interface ForwardContext {
@@ -68,53 +70,71 @@ export interface ForwardContext {
   clientKeysAreOurs?: boolean;
 }
 
-export function upstreamRequestHeaders(incoming: Headers, context: ForwardContext): Headers {
+/** The headers an endpoint gets, as pairs (no Headers object per request on the hot path). */
+export function upstreamRequestHeaders(incoming: Headers, context: ForwardContext): HeaderPairs {
   const { endpoint } = context;
-  const out = copyHeaders(
-    incoming,
-    (name) =>
+  const named = connectionNamed(incoming);
+  const dropCredentials = endpoint.hasAuth || context.clientKeysAreOurs === true;
+  const out: HeaderPairs = [];
+  let forwardedFor: string | undefined;
+  let via: string | undefined;
+  let host: string | undefined;
+  let hasRequestId = false;
+  for (const [name, value] of incoming) {
+    // The ones rewritten below are read on the way past.
+    if (name === "x-forwarded-for") forwardedFor = value;
+    else if (name === "via") via = value;
+    else if (name === "host") host = value;
+    if (
+      HOP_BY_HOP.has(name) ||
+      named?.has(name) === true ||
       NOT_FORWARDED.has(name) ||
+      name === "via" ||
       name.startsWith("x-forwarded-") ||
-      ((endpoint.hasAuth || context.clientKeysAreOurs === true) && CLIENT_CREDENTIALS.has(name)) ||
-      endpoint.ownHeaderNames.has(name),
-  );
-  const forwardedFor = incoming.get("x-forwarded-for");
+      (dropCredentials && CLIENT_CREDENTIALS.has(name)) ||
+      endpoint.ownHeaderNames.has(name)
+    )
+      continue;
+    if (name === "x-request-id") hasRequestId = true;
+    out.push([name, value]);
+  }
   const peer = context.peer ?? "unknown";
-  out.set("x-forwarded-for", forwardedFor ? `${forwardedFor}, ${peer}` : peer);
-  out.set("x-forwarded-proto", context.url.protocol.replace(":", ""));
-  out.set("x-forwarded-host", incoming.get("host") ?? context.url.host);
-  const via = incoming.get("via");
-  out.set("via", via ? `${via}, ${VIA}` : VIA);
-  if (!out.has("x-request-id")) out.set("x-request-id", context.requestId);
-  for (const [name, value] of endpoint.headers) out.set(name, value);
+  out.push(
+    ["x-forwarded-for", forwardedFor ? `${forwardedFor}, ${peer}` : peer],
+    ["x-forwarded-proto", context.url.protocol.slice(0, -1)],
+    ["x-forwarded-host", host ?? context.url.host],
+    ["via", via ? `${via}, ${VIA}` : VIA],
+  );
+  if (!hasRequestId) out.push(["x-request-id", context.requestId]);
+  for (const [name, value] of endpoint.headers) out.push([name, value]);
   return out;
 }
 
 export interface ResponseContext {
   endpoint: Endpoint;
-  requestId: string;
   model: string | undefined;
   /** Milliseconds from the request's arrival to the upstream's response headers. */
   responseTimeMs: number;
 }
 
-export function clientResponseHeaders(upstream: Headers, context: ResponseContext): Headers {
+/** Turns the endpoint's response headers into the client's, in place (the upstream client's Response is
+ * handed on as it is: no second Headers or Response per answer). Returns `headers`. */
+export function clientResponseHeaders(headers: Headers, context: ResponseContext): Headers {
   const { endpoint } = context;
-  const out = copyHeaders(
-    upstream,
+  const upstreamVia = headers.get("via");
+  pruneHeaders(
+    headers,
     (name) =>
       UPSTREAM_SECRETS.has(name) ||
       name.startsWith("x-olla-") ||
       endpoint.ownHeaderNames.has(name) ||
       name === "via",
   );
-  const upstreamVia = upstream.get("via");
-  out.set("via", upstreamVia ? `${VIA}, ${upstreamVia}` : VIA);
-  out.set("x-served-by", `olla/${BUILD.version}`);
-  out.set("x-olla-endpoint", endpoint.name);
-  out.set("x-olla-backend-type", endpoint.type);
-  if (context.model !== undefined) out.set("x-olla-model", context.model);
-  out.set("x-olla-request-id", context.requestId);
-  out.set("x-olla-response-time", `${Math.round(context.responseTimeMs)}ms`);
-  return out;
+  headers.set("via", upstreamVia ? `${VIA}, ${upstreamVia}` : VIA);
+  headers.set("x-served-by", SERVED_BY);
+  headers.set("x-olla-endpoint", endpoint.name);
+  headers.set("x-olla-backend-type", endpoint.type);
+  if (context.model !== undefined) headers.set("x-olla-model", context.model);
+  headers.set("x-olla-response-time", `${Math.round(context.responseTimeMs)}ms`);
+  return headers;
 }

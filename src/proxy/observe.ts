@@ -8,6 +8,8 @@ import type { BodyOutcome } from "./upstream/index.ts";
 export interface AnswerObserver {
   onChunk: (chunk: Uint8Array) => void;
   onBodyEnd: (outcome: BodyOutcome) => void;
+  /** The body ended complete already: the upstream client had it whole with the head. */
+  readonly complete: boolean;
   /** The handler is about to return the streamed body: finish the record when it ends. */
   streaming(): void;
   /** The answer was read whole by the handler (or had no body). */
@@ -31,6 +33,9 @@ export function observeAnswer(record: RequestRecord, finish: () => void): Answer
   };
 
   return {
+    get complete() {
+      return ended === "complete";
+    },
     onChunk(chunk) {
       if (firstAt === undefined) {
         firstAt = performance.now();

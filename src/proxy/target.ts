@@ -3,10 +3,10 @@
 
 import type { Endpoint } from "../endpoints/index.ts";
 
-/** Resolves `.`/`..` segments (also %2e-encoded) and duplicate slashes; keeps a trailing slash. */
 /** Dot segments, encoded dots or empty segments: only then does a path need cleaning. */
 const NEEDS_CLEANING = /\/\.|\/\/|%2e/i;
 
+/** Resolves `.`/`..` segments (also %2e-encoded) and duplicate slashes; keeps a trailing slash. */
 export function cleanPath(raw: string): string {
   // Nearly every request path is already clean; skip the split-and-join for those.
   if (raw.startsWith("/") && !NEEDS_CLEANING.test(raw)) return raw;
@@ -23,9 +23,8 @@ export function cleanPath(raw: string): string {
 
 /** The upstream URL for a cleaned path and the client's query string ("" or "?a=b"). */
 export function upstreamUrl(endpoint: Endpoint, path: string, search: string): URL {
-  const target = new URL(endpoint.url.origin);
   const base = endpoint.preservePath ? endpoint.url.pathname.replace(/\/+$/, "") : "";
-  target.pathname = `${base}${path}`;
-  target.search = search;
-  return target;
+  // One parse: the path is clean and the search came from a parsed URL, so nothing here can move
+  // the authority.
+  return new URL(`${endpoint.url.origin}${base}${path}${search}`);
 }

@@ -136,10 +136,15 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
     try {
       const body = req.body;
       const streamed = isStreamingBody(body);
-      if (streamed) req.headers.set("content-length", String(body.length));
+      // fetch would send a body still arriving chunked; the length is known, so announce it.
+      const headers = streamed
+        ? [...req.headers]
+            .filter(([name]) => name !== "content-length")
+            .concat([["content-length", String(body.length)]])
+        : req.headers;
       res = await fetch(req.url, {
         method: req.method,
-        headers: req.headers,
+        headers,
         body: streamed ? streamOf(body) : body,
         // A body still arriving streams through (fetch wants duplex for that).
         ...(streamed ? { duplex: "half" } : {}),

@@ -22,14 +22,15 @@ export function encodeRequest(req: UpstreamRequest): EncodedRequest {
   let head = `${req.method} ${url.pathname || "/"}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n`;
   let closeAfter = false;
   let hasAuthorization = false;
-  req.headers.forEach((value, name) => {
+  // Names are lower case: a Headers iterates them so, and pairs are given so.
+  for (const [name, value] of req.headers) {
     if (MANAGED.has(name)) {
       if (name === "connection" && /(?:^|,)\s*close\s*(?:,|$)/i.test(value)) closeAfter = true;
-      return;
+      continue;
     }
     if (name === "authorization") hasAuthorization = true;
     head += `${name}: ${value}\r\n`;
-  });
+  }
   if (!hasAuthorization && (url.username !== "" || url.password !== "")) {
     // fetch turns URL userinfo into Basic auth; do the same so both engines send identical requests.
     const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;

@@ -234,7 +234,12 @@ function appendHead(p: ResponseParser, data: Buffer, start: number, end: number)
   p.headLen = need;
 }
 
+/** A CR or LF that is not part of a CRLF. */
+const BARE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
+
 function parseHead(p: ResponseParser, text: string): void {
+  // One scan of the head instead of two per line.
+  if (BARE_CR_OR_LF.test(text)) throw protocolError("bare CR or LF in head");
   const lines = text.split("\r\n");
   const statusLine = lines[0]!;
   // "HTTP/1.x SSS[ reason]"
@@ -261,7 +266,6 @@ function parseHead(p: ResponseParser, text: string): void {
   let connKeepAlive = false;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line.includes("\n") || line.includes("\r")) throw protocolError("bare CR or LF in head");
     const first = line.charCodeAt(0);
     if (first === 32 || first === 9) throw protocolError("obsolete header folding");
     const colon = line.indexOf(":");

@@ -5,6 +5,7 @@ export {
   type BodyOutcome,
   DEFAULT_STREAM_BUFFER,
   DEFAULT_UPSTREAM_OPTIONS,
+  type HeaderPairs,
   isStreamingBody,
   type StreamingBody,
   resolveUpstreamOptions,

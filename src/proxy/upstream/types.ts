@@ -1,12 +1,15 @@
 // The one contract both upstream engines implement (olla: pooled Bun.connect, sherpa: fetch), the typed
 // error the forwarder branches on, and the shared options with their defaults.
 
+/** Request headers as pairs with lower-case names: what the proxy builds (cheaper than a Headers). */
+export type HeaderPairs = [name: string, value: string][];
+
 export interface UpstreamRequest {
   /** Full target URL (http: or https:). */
   url: URL;
   method: string;
   /** Already filtered by the caller (no hop-by-hop, no host); the client sets Host and framing itself. */
-  headers: Headers;
+  headers: Headers | HeaderPairs;
   /** The whole body, or a body still arriving (forwarded as it comes, kept whole for a replay). */
   body: Uint8Array | StreamingBody | null;
   /** Client went away or a deadline passed: abort at once and destroy the upstream socket. */
@@ -62,7 +65,8 @@ export interface UpstreamClientStats {
 }
 
 export interface UpstreamClient {
-  /** Resolves when the response headers arrive; the body streams. Rejects with UpstreamError. */
+  /** Resolves when the response headers arrive; the body streams. Rejects with UpstreamError. The
+   * Response is the caller's: its headers may be edited and it may be handed on as it is. */
   request(req: UpstreamRequest): Promise<Response>;
   /** Closes idle sockets; requests in flight are neither rejected nor aborted. */
   close(): void;

@@ -1,6 +1,20 @@
 import { describe, expect, test } from "bun:test";
-import { clientResponseHeaders, upstreamRequestHeaders } from "../../../src/proxy/headers.ts";
+import {
+  type ForwardContext,
+  clientResponseHeaders,
+  upstreamRequestHeaders,
+} from "../../../src/proxy/headers.ts";
 import { testEndpoint } from "../../support/endpoints.ts";
+
+/** The pairs an endpoint gets, checked for what a Headers would hide (duplicate or upper-case names,
+ * which the upstream clients rely on not getting), then read through a Headers. */
+function forwarded(incoming: Headers, context: ForwardContext): Headers {
+  const pairs = upstreamRequestHeaders(incoming, context);
+  const names = pairs.map(([name]) => name);
+  expect(new Set(names).size).toBe(names.length);
+  for (const name of names) expect(name).toBe(name.toLowerCase());
+  return new Headers(pairs);
+}
 
 const url = new URL("http://olla.local:40114/olla/v1/chat/completions");
 
@@ -27,7 +41,7 @@ describe("to the endpoint", () => {
 
   test("hop-by-hop, Host, Origin and cookies are dropped; forwarding headers added", () => {
     const endpoint = testEndpoint({});
-    const out = upstreamRequestHeaders(incoming, { endpoint, requestId: "rid-1", peer: "10.1.2.3", url });
+    const out = forwarded(incoming, { endpoint, requestId: "rid-1", peer: "10.1.2.3", url });
     for (const name of [
       "host",
       "connection",
@@ -52,8 +66,14 @@ describe("to the endpoint", () => {
     expect(out.get("user-agent")).toBe("OpenAI/JS 7");
   });
 
+  test("a client's X-Request-ID is kept, not sent twice", () => {
+    const withId = new Headers({ "x-request-id": "client-trace" });
+    const out = forwarded(withId, { endpoint: testEndpoint({}), requestId: "rid-2", peer: "p", url });
+    expect(out.get("x-request-id")).toBe("client-trace");
+  });
+
   test("without endpoint auth the client's credentials pass through", () => {
-    const out = upstreamRequestHeaders(incoming, {
+    const out = forwarded(incoming, {
       endpoint: testEndpoint({}),
       requestId: "r",
       peer: "1.1.1.1",
@@ -68,7 +88,7 @@ describe("to the endpoint", () => {
       auth: { type: "bearer", token: "endpoint-token" },
       headers: { "X-Team": "ml" },
     });
-    const out = upstreamRequestHeaders(incoming, { endpoint, requestId: "r", peer: "1.1.1.1", url });
+    const out = forwarded(incoming, { endpoint, requestId: "r", peer: "1.1.1.1", url });
     expect(out.get("authorization")).toBe("Bearer endpoint-token");
     expect(out.has("x-api-key")).toBe(false);
     expect(out.get("x-team")).toBe("ml");
@@ -77,15 +97,11 @@ describe("to the endpoint", () => {
   test("api_key and basic auth produce their headers", () => {
     const apiKey = testEndpoint({ auth: { type: "api_key", key: "k1", header: "X-Custom-Key" } });
     expect(
-      upstreamRequestHeaders(new Headers(), { endpoint: apiKey, requestId: "r", peer: "p", url }).get(
-        "x-custom-key",
-      ),
+      forwarded(new Headers(), { endpoint: apiKey, requestId: "r", peer: "p", url }).get("x-custom-key"),
     ).toBe("k1");
     const basic = testEndpoint({ auth: { type: "basic", username: "u", password: "p" } });
     expect(
-      upstreamRequestHeaders(new Headers(), { endpoint: basic, requestId: "r", peer: "p", url }).get(
-        "authorization",
-      ),
+      forwarded(new Headers(), { endpoint: basic, requestId: "r", peer: "p", url }).get("authorization"),
     ).toBe(`Basic ${btoa("u:p")}`);
   });
 });
@@ -107,7 +123,6 @@ describe("back to the client", () => {
     });
     const out = clientResponseHeaders(upstream, {
       endpoint,
-      requestId: "rid",
       model: "Llama3.2:3B",
       responseTimeMs: 12.4,
     });
@@ -124,7 +139,8 @@ describe("back to the client", () => {
     expect(out.get("x-olla-endpoint")).toBe("gpu-1");
     expect(out.get("x-olla-backend-type")).toBe("ollama");
     expect(out.get("x-olla-model")).toBe("Llama3.2:3B");
-    expect(out.get("x-olla-request-id")).toBe("rid");
+    // Edited in place: the endpoint's Response is handed on with these headers.
+    expect(out).toBe(upstream);
     expect(out.get("x-olla-response-time")).toBe("12ms");
     expect(out.get("via")).toMatch(/^1\.1 olla\/.*, 1\.1 upstream-proxy$/);
     expect(out.get("x-custom")).toBe("kept");

@@ -214,6 +214,9 @@ describe("http1 response parser", () => {
     parseError(["HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n"]);
     parseError(["HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\n\r\n"]);
     parseError(["HTTP/1.1 200 OK\r\nX-A: 1\nX-B: 2\r\n\r\n"]);
+    parseError(["HTTP/1.1 200 OK\r\nX-A: 1\rX-B: 2\r\n\r\n"]);
+    parseError(["HTTP/1.1 200 OK\nX-A: 1\r\n\r\n"]);
+    parseError(["HTTP/1.1 200 OK\r\nX-A: 1\r\r\n\r\n"]);
     parseError(["HTTP/1.1 101 Switching Protocols\r\n\r\n"]);
   });
 
