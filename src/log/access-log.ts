@@ -34,6 +34,9 @@ const QUIET_PATHS = new Set(["/internal/health"]);
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 export function writeAccessLog(logger: Logger, entry: AccessEntry, durationMs: number): void {
+  const quiet = QUIET_PATHS.has(entry.path);
+  // Nothing to build when the line's level is off (logging.level: warn and above).
+  if (!logger.enabled(quiet ? "debug" : "info")) return;
   const fields = {
     component: "access",
     request_id: entry.requestId,
@@ -51,6 +54,6 @@ export function writeAccessLog(logger: Logger, entry: AccessEntry, durationMs: n
     tokens_out: entry.usage?.output ?? null,
     ...(entry.failure ? { failure: entry.failure } : {}),
   };
-  if (QUIET_PATHS.has(entry.path)) logger.debug("request", fields);
+  if (quiet) logger.debug("request", fields);
   else logger.info("request", fields);
 }

@@ -286,8 +286,8 @@ async function proxyRequest(
 
   // With a model named and catalogues known, only endpoints that have it (loaded ones first).
   let tiers: Endpoint[][] = [candidates];
-  let routing: Record<string, string> = {};
-  let nameOn = new Map<Endpoint, string>();
+  let routing: Record<string, string> | undefined;
+  let nameOn: ReadonlyMap<Endpoint, string> | undefined;
   if (facts.model !== undefined && deps.models) {
     const route = await routeModel(
       deps.models,
@@ -323,7 +323,7 @@ async function proxyRequest(
   /** The body for one endpoint: as sent, or with `model` set to that endpoint's name for it (alias,
    * different case). A streamed body is awaited whole before it can be rewritten. */
   const bodyFor = async (endpoint: Endpoint): Promise<Uint8Array | StreamingBody | null> => {
-    const name = nameOn.get(endpoint);
+    const name = nameOn?.get(endpoint);
     if (name === undefined || body === null || facts.modelAt === undefined) return body;
     const bytes = body instanceof Uint8Array ? body : await wholeBody(body);
     return rewriteModel(bytes, facts.modelAt, name);
@@ -350,7 +350,7 @@ async function proxyRequest(
     let response: Response;
     let adapted: AdaptedRequest | undefined;
     try {
-      adapted = prepared?.forEndpoint(endpoint, nameOn.get(endpoint));
+      adapted = prepared?.forEndpoint(endpoint, nameOn?.get(endpoint));
       response = await deps.client.request({
         url: upstreamUrl(endpoint, adapted?.path ?? path, adapted ? "" : context.url.search),
         method: request.method,
@@ -449,7 +449,7 @@ async function proxyRequest(
       model: facts.model,
       responseTimeMs,
     });
-    for (const name in routing) headers.set(name, routing[name]!);
+    if (routing) for (const name in routing) headers.set(name, routing[name]!);
     if (adapted) headers.set("x-olla-mode", adapted.mode);
     if (prepared && adapted?.mode === "translation") {
       // The translator rewrites the headers; the endpoint's own stay with its Response.
