@@ -236,9 +236,9 @@ async function proxyRequest(
   try {
     if (
       !adapter &&
-      request.body &&
       declared >= STREAM_BODY_MIN &&
-      (maxBodySize === 0 || declared <= maxBodySize)
+      (maxBodySize === 0 || declared <= maxBodySize) &&
+      request.body
     ) {
       // Large: the endpoint gets it while it arrives; `model` is read from the first bytes.
       const streaming = streamRequestBody(request, declared, deadlineMs);

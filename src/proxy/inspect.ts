@@ -36,10 +36,12 @@ function bodyDeadline(ms: number, onExpiry?: () => void): { expired: Promise<nev
 /** The whole body, or null when there is none; throws BodyTooLargeError past `limit` (0 = none) and
  * BodyTimeoutError when it has not all arrived within `timeoutMs` of the call (0 = no deadline). */
 export async function readBody(request: Request, limit: number, timeoutMs = 0): Promise<Uint8Array | null> {
-  if (!request.body) return null;
+  // Decided from the headers: reading `request.body` would make Bun build a ReadableStream, and
+  // arrayBuffer() would then read through it (slower, and the stream lives as long as the request).
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (declared === 0) return null;
   if (limit > 0 && declared > limit) {
-    await request.body.cancel().catch(() => {});
+    await request.body?.cancel().catch(() => {});
     throw new BodyTooLargeError(limit);
   }
   if (!Number.isNaN(declared)) {
@@ -54,6 +56,8 @@ export async function readBody(request: Request, limit: number, timeoutMs = 0): 
       deadline.cancel();
     }
   }
+  // No length and not chunked: no body (RFC 9112 §6.3).
+  if (!request.body) return null;
   // Chunked: count as it arrives, so an endless body is cut at the limit.
   const parts: Uint8Array[] = [];
   let size = 0;

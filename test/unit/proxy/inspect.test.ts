@@ -135,4 +135,15 @@ describe("readBody", () => {
   test("no body, no bytes", async () => {
     expect(await readBody(new Request("http://x/"), 10)).toBeNull();
   });
+
+  test("Content-Length: 0 is no body; a declared length is read whole", async () => {
+    const empty = new Request("http://x/", { method: "POST", body: "", headers: { "content-length": "0" } });
+    expect(await readBody(empty, 10)).toBeNull();
+    const sized = new Request("http://x/", {
+      method: "POST",
+      body: "hello",
+      headers: { "content-length": "5" },
+    });
+    expect(new TextDecoder().decode((await readBody(sized, 10, 1000))!)).toBe("hello");
+  });
 });
