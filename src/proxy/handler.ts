@@ -71,22 +71,27 @@ const INSPECT_PREFIX = 64 * 1024;
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
-/** Scopes by route prefix, per profile list: built once, not per request. */
-const scopes = new WeakMap<readonly PlatformProfile[], Map<string, Scope | undefined>>();
+/** Each profile list's scopes by route prefix, built once, not per request. */
+const scopes = new WeakMap<readonly PlatformProfile[], ReadonlyMap<string, Scope>>();
+
+function scopesByPrefix(profiles: readonly PlatformProfile[]): ReadonlyMap<string, Scope> {
+  let byPrefix = scopes.get(profiles);
+  if (byPrefix) return byPrefix;
+  const built = new Map<string, Scope>();
+  for (const profile of profiles) {
+    const scope: Scope = {
+      label: profile.name,
+      accepts: (endpoint) => endpoint.profile.name === profile.name,
+    };
+    // The first profile that claims a prefix keeps it.
+    for (const prefix of profile.prefixes) if (!built.has(prefix)) built.set(prefix, scope);
+  }
+  scopes.set(profiles, (byPrefix = built));
+  return byPrefix;
+}
 
 function scopeFor(prefix: string, profiles: readonly PlatformProfile[]): Scope | undefined {
-  if (prefix === "proxy") return ANY;
-  let known = scopes.get(profiles);
-  if (!known) scopes.set(profiles, (known = new Map()));
-  if (known.has(prefix)) return known.get(prefix);
-  const profile = profiles.find((candidate) => candidate.prefixes.includes(prefix));
-  const scope: Scope | undefined = profile && {
-    label: profile.name,
-    accepts: (endpoint) => endpoint.profile.name === profile.name,
-  };
-  // Any first segment may come in (a path under /olla/ with no prefix): cap what is remembered.
-  if (known.size < 256) known.set(prefix, scope);
-  return scope;
+  return prefix === "proxy" ? ANY : scopesByPrefix(profiles).get(prefix);
 }
 
 /** Splits /olla/<...> into the endpoint scope and the path to forward. */
@@ -452,13 +457,7 @@ async function proxyRequest(
     if (routing) for (const name in routing) headers.set(name, routing[name]!);
     if (adapted) headers.set("x-olla-mode", adapted.mode);
     if (prepared && adapted?.mode === "translation") {
-      // The translator rewrites the headers; the endpoint's own stay with its Response.
-      return prepared.respond(response, {
-        headers: new Headers(headers),
-        release,
-        observer,
-        requestId: context.record.requestId,
-      });
+      return prepared.respond(response, { headers, release, observer, requestId: context.record.requestId });
     }
     // From here the endpoint's Response goes to the client as it is, with the headers edited above.
     if (!response.body) {

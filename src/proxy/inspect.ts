@@ -56,7 +56,7 @@ export async function readBody(request: Request, limit: number, timeoutMs = 0): 
       deadline.cancel();
     }
   }
-  // No length and not chunked: no body (RFC 9112 §6.3).
+  // No length: a chunked body, or none at all.
   if (!request.body) return null;
   // Chunked: count as it arrives, so an endless body is cut at the limit.
   const parts: Uint8Array[] = [];
