@@ -163,12 +163,12 @@ export async function startApp(
   const keys = apiKeyGuard(config.server.auth.api_keys);
   const trusted = compileCidrs(config.server.rate_limits.trusted_proxy_cidrs);
   const trustProxyHeaders = config.server.rate_limits.trust_proxy_headers;
+  // One matcher for the dashboard and, when gated, the /internal API.
+  const dashboardNetworks = allowList(config.dashboard.access_policy.allowed_cidrs);
   const guard = createGuard({
     rateLimit: limits?.limiter ? (kind, ip) => limits.limiter.check(kind, ip) : undefined,
     apiKeys: keys.enabled ? keys : undefined,
-    internalAllowed: config.dashboard.gate_internal_api
-      ? allowList(config.dashboard.access_policy.allowed_cidrs)
-      : undefined,
+    internalAllowed: config.dashboard.gate_internal_api ? dashboardNetworks : undefined,
     onLimited: (scope) => metrics.rateLimited(scope),
   });
 
@@ -336,7 +336,7 @@ export async function startApp(
     ...internalRoutes(snapshots),
     ...(config.dashboard.enabled
       ? dashboardRoutes({
-          allowedCidrs: config.dashboard.access_policy.allowed_cidrs,
+          allowedIp: dashboardNetworks,
           allowedHosts: config.dashboard.access_policy.allowed_hosts,
         })
       : []),

@@ -3,12 +3,12 @@
 
 import { errorResponse } from "../http/errors.ts";
 import type { Route } from "../http/router.ts";
-import { allowList, parseIp } from "../limits/index.ts";
+import { parseIp } from "../limits/index.ts";
 import page from "./index.html" with { type: "text" };
 
 export interface DashboardOptions {
-  /** dashboard.access_policy.allowed_cidrs: client networks that may open the page. */
-  allowedCidrs: readonly string[];
+  /** dashboard.access_policy.allowed_cidrs, compiled: client networks that may open the page. */
+  allowedIp: (address: string | undefined) => boolean;
   /** dashboard.access_policy.allowed_hosts: Host names (port stripped) the page answers to besides IP
    * literals. Guards against DNS rebinding: a page on another name cannot read ours. */
   allowedHosts: readonly string[];
@@ -33,7 +33,7 @@ function hostName(host: string | null): string {
 }
 
 export function dashboardRoutes(options: DashboardOptions): Route[] {
-  const allowedIp = allowList(options.allowedCidrs);
+  const { allowedIp } = options;
   const hosts = new Set(options.allowedHosts.map((host) => host.toLowerCase()));
   // bun-types declares *.html imports as HTML bundles; imported `with { type: "text" }` it is a string.
   const body = new TextEncoder().encode(page as unknown as string);

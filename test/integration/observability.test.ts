@@ -275,3 +275,34 @@ test("server.request_stats: false keeps no statistics (the access log still runs
     await upstream.stop();
   }
 });
+
+test("server.request_logging: false writes no access line (statistics still count)", async () => {
+  const upstream = await startFakeUpstream({ kind: "ollama", chunks: 2 });
+  const olla = await startTestOlla(
+    `server:\n  request_logging: false\n${endpointsYaml([{ name: "box", url: upstream.url, type: "ollama" }])}`,
+  );
+  try {
+    const chat = await fetch(`${olla.url}/olla/api/chat`, {
+      method: "POST",
+      body: JSON.stringify({ model: "llama3.2:latest", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(chat.status).toBe(200);
+    await chat.arrayBuffer();
+    // The request is over once the statistics have it; its line would be written in the same pass.
+    await until(
+      async () => {
+        const body = (await (await fetch(`${olla.url}/internal/stats/endpoints`)).json()) as {
+          endpoints: { requests: number }[];
+        };
+        return body.endpoints.some((endpoint) => endpoint.requests === 1);
+      },
+      2000,
+      "the request in the statistics",
+    );
+    await Bun.sleep(100); // longer than the log batch window (10 ms)
+    expect(olla.logs.some((line) => line.msg === "request")).toBe(false);
+  } finally {
+    await olla.stop();
+    await upstream.stop();
+  }
+});
