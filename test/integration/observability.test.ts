@@ -240,12 +240,22 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
   });
 });
 
-test("server.request_stats: false keeps no statistics (the access log still runs)", async () => {
+/** One Ollama endpoint behind an olla started with this `server:` setting. */
+async function withServerSetting(setting: string, run: (olla: TestOlla) => Promise<void>): Promise<void> {
   const upstream = await startFakeUpstream({ kind: "ollama", chunks: 2 });
   const olla = await startTestOlla(
-    `server:\n  request_stats: false\n${endpointsYaml([{ name: "box", url: upstream.url, type: "ollama" }])}`,
+    `server:\n  ${setting}\n${endpointsYaml([{ name: "box", url: upstream.url, type: "ollama" }])}`,
   );
   try {
+    await run(olla);
+  } finally {
+    await olla.stop();
+    await upstream.stop();
+  }
+}
+
+test("server.request_stats: false keeps no statistics (the access log still runs)", async () => {
+  await withServerSetting("request_stats: false", async (olla) => {
     // A proxied request naming a model: with statistics on it would show on the model and the endpoint.
     const chat = await fetch(`${olla.url}/olla/api/chat`, {
       method: "POST",
@@ -270,18 +280,11 @@ test("server.request_stats: false keeps no statistics (the access log still runs
       2000,
       "the access line",
     );
-  } finally {
-    await olla.stop();
-    await upstream.stop();
-  }
+  });
 });
 
 test("server.request_logging: false writes no access line (statistics still count)", async () => {
-  const upstream = await startFakeUpstream({ kind: "ollama", chunks: 2 });
-  const olla = await startTestOlla(
-    `server:\n  request_logging: false\n${endpointsYaml([{ name: "box", url: upstream.url, type: "ollama" }])}`,
-  );
-  try {
+  await withServerSetting("request_logging: false", async (olla) => {
     const chat = await fetch(`${olla.url}/olla/api/chat`, {
       method: "POST",
       body: JSON.stringify({ model: "llama3.2:latest", messages: [{ role: "user", content: "hi" }] }),
@@ -301,8 +304,5 @@ test("server.request_logging: false writes no access line (statistics still coun
     );
     await Bun.sleep(100); // longer than the log batch window (10 ms)
     expect(olla.logs.some((line) => line.msg === "request")).toBe(false);
-  } finally {
-    await olla.stop();
-    await upstream.stop();
-  }
+  });
 });
