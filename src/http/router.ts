@@ -43,10 +43,10 @@ export interface RouteContext {
   url: URL;
   server: ServerHandle;
   record: RequestRecord;
-  /** Finishes a deferred record (call once, when the streamed body ends). */
-  finish: () => void;
+  /** Finishes a deferred record (call once, when the streamed body ends). Called as a method. */
+  finish(): void;
   /** The request is on its way to record.endpoint (once per attempt: failover calls it again). */
-  dispatched: () => void;
+  dispatched(): void;
 }
 
 export type Handler = (request: Request, context: RouteContext) => Response | Promise<Response>;

@@ -58,6 +58,34 @@ export class ListenError extends Error {
   }
 }
 
+/** What the server does when a request is over, or sent to an endpoint. */
+interface Lifecycle {
+  ended(record: RequestRecord): void;
+  dispatched?: (record: RequestRecord) => void;
+}
+
+/** One per request; methods on the prototype, so a request allocates no closures for them. */
+class RequestContext implements RouteContext {
+  private finished = false;
+
+  constructor(
+    readonly url: URL,
+    readonly server: ServerHandle,
+    readonly record: RequestRecord,
+    private readonly lifecycle: Lifecycle,
+  ) {}
+
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.lifecycle.ended(this.record);
+  }
+
+  dispatched(): void {
+    this.lifecycle.dispatched?.(this.record);
+  }
+}
+
 export function startHttpServer(options: HttpServerOptions): HttpServer {
   const { router, logger, cors } = options;
   let handle: ServerHandle;
@@ -74,6 +102,15 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       }
     }
     ended.length = 0;
+  };
+
+  const lifecycle: Lifecycle = {
+    ended(record) {
+      if (!options.onRequestEnd) return;
+      record.endedAt = performance.now();
+      if (ended.push(record) === 1) queueMicrotask(drainEnded);
+    },
+    dispatched: options.onDispatch,
   };
 
   let server: ReturnType<typeof Bun.serve>;
@@ -118,20 +155,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
           attempts: undefined,
           deferred: false,
         };
-        let finished = false;
-        const finish = () => {
-          if (finished || !options.onRequestEnd) return;
-          finished = true;
-          record.endedAt = performance.now();
-          if (ended.push(record) === 1) queueMicrotask(drainEnded);
-        };
-        const context: RouteContext = {
-          url,
-          server: handle,
-          record,
-          finish,
-          dispatched: () => options.onDispatch?.(record),
-        };
+        const context = new RequestContext(url, handle, record, lifecycle);
         let response: Response;
         let extra: Record<string, string> | undefined;
         try {
@@ -157,7 +181,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
         if (!record.deferred) {
           if (record.bytesOut === 0)
             record.bytesOut = Number(response.headers.get("content-length") ?? 0) || 0;
-          finish();
+          context.finish();
         }
         return response;
       },

@@ -13,6 +13,7 @@ import {
   type EndpointCatalogue,
   type Fallback,
   type ModelRoute,
+  type ModelRoutingInput,
   routeByModel,
   type Strategy,
 } from "../routing/index.ts";
@@ -30,10 +31,17 @@ import {
   wholeBody,
 } from "./inspect.ts";
 import type { AdaptedRequest, ApiAdapter, PreparedRequest } from "./api-adapter.ts";
-import { observeAnswer } from "./observe.ts";
+import { AnswerObserver } from "./observe.ts";
 import { errorTrailer, streamFormat } from "./stream.ts";
 import { cleanPath, upstreamUrl } from "./target.ts";
-import { type StreamingBody, type UpstreamClient, UpstreamError } from "./upstream/index.ts";
+import {
+  type BodyOutcome,
+  type HeaderPairs,
+  type StreamingBody,
+  type UpstreamClient,
+  UpstreamError,
+  type UpstreamRequest,
+} from "./upstream/index.ts";
 
 export interface ProxyDeps {
   endpoints: readonly Endpoint[];
@@ -130,37 +138,41 @@ function speaksPath(path: string): (endpoint: Endpoint) => boolean {
   return /^\/(olla\/([^/]+\/)?)?api\//.test(path) ? SPEAKS_OLLAMA : SPEAKS_OPENAI;
 }
 
-async function routeModel(
+/** Synchronous unless a miss makes the endpoints be asked again (no promise per routed request). */
+function routeModel(
   models: ModelRouting,
   model: string,
   inScope: readonly Endpoint[],
   isRoutable: (endpoint: Endpoint) => boolean,
   pathname: string,
   speaks?: (endpoint: Endpoint) => boolean,
-): Promise<ModelRoute> {
-  const decide = () =>
-    routeByModel({
-      model,
-      inScope,
-      isRoutable,
-      catalogue: models.catalogue,
-      strategy: models.strategy,
-      fallback: models.fallback,
-      compatible: speaks ?? speaksPath(pathname),
-      aliases: models.aliases,
-      related: models.related,
-    });
-  const first = decide();
+): ModelRoute | Promise<ModelRoute> {
+  const input: ModelRoutingInput = {
+    model,
+    inScope,
+    isRoutable,
+    catalogue: models.catalogue,
+    strategy: models.strategy,
+    fallback: models.fallback,
+    compatible: speaks ?? speaksPath(pathname),
+    aliases: models.aliases,
+    related: models.related,
+  };
+  const first = routeByModel(input);
   if (first.decision !== "rejected" || (models.strategy !== "discovery" && !models.refreshOnMiss))
     return first;
-  // discovery: on a miss, ask the endpoints again (the model may just have been pulled), then decide.
+  return refreshThenRoute(models, input);
+}
+
+/** On a miss, ask the endpoints again (the model may just have been pulled), then decide. */
+async function refreshThenRoute(models: ModelRouting, input: ModelRoutingInput): Promise<ModelRoute> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, models.discoveryTimeoutMs);
   });
-  await Promise.race([models.refresh(inScope), deadline]);
+  await Promise.race([models.refresh(input.inScope), deadline]);
   clearTimeout(timer);
-  return decide();
+  return routeByModel(input);
 }
 
 /** What is left of server.read_timeout for the body: the deadline runs from the request's arrival
@@ -203,6 +215,102 @@ function failureCause(error: unknown): string {
 function describe(error: unknown): string {
   if (error instanceof UpstreamError) return `${error.kind}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** What every try of one request shares. */
+interface RequestScope {
+  context: RouteContext;
+  logger: Logger;
+  model: string | undefined;
+  /** X-Olla-Routing-* headers, when model routing ran. */
+  routing: Record<string, string> | undefined;
+}
+
+/** One try of one endpoint: the upstream request, and the hooks that watch its answer. The hooks are
+ * methods (the upstream clients call them on the request), so a try allocates no closures. */
+class Attempt implements UpstreamRequest {
+  readonly observer: AnswerObserver;
+  private released = false;
+  /** From the response head, once it arrived (see responseHeaders). */
+  responseTimeMs = 0;
+  contentType: string | null = null;
+  contentLength = Number.NaN;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly url: URL,
+    readonly method: string,
+    readonly body: Uint8Array | StreamingBody | null,
+    readonly headers: HeaderPairs,
+    readonly signal: AbortSignal,
+    readonly deadlineMs: number,
+    private readonly shared: RequestScope,
+    /** x-olla-mode for an adapted request (passthrough, translation). */
+    private readonly mode: string | undefined,
+  ) {
+    this.observer = new AnswerObserver(shared.context);
+  }
+
+  /** The client's headers: the endpoint's made safe, olla's added (X-Olla-Request-ID is the server's). */
+  responseHeaders(upstream: HeaderPairs): HeaderPairs {
+    this.responseTimeMs = performance.now() - this.shared.context.record.started;
+    const head = clientResponseHeaders(upstream, {
+      endpoint: this.endpoint,
+      model: this.shared.model,
+      responseTimeMs: this.responseTimeMs,
+    });
+    this.contentType = head.contentType;
+    this.contentLength = head.contentLength;
+    const routing = this.shared.routing;
+    if (routing) for (const name in routing) head.headers.push([name, routing[name]!]);
+    if (this.mode !== undefined) head.headers.push(["x-olla-mode", this.mode]);
+    return head.headers;
+  }
+
+  /** The endpoint's in-flight count drops once, whichever way the answer ends. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.endpoint.inFlight--;
+  }
+
+  onChunk(chunk: Uint8Array): void {
+    this.observer.onChunk(chunk);
+  }
+
+  onBodyEnd(outcome: BodyOutcome, error?: UpstreamError): void {
+    this.release();
+    this.observer.onBodyEnd(outcome);
+    if (outcome === "failed") {
+      this.shared.logger.warn("stream cut by the endpoint", {
+        request_id: this.shared.context.record.requestId,
+        endpoint: this.endpoint.name,
+        error: describe(error),
+      });
+    }
+  }
+
+  failureTrailer(error: UpstreamError, contentType: string | null, lastByte: number | undefined) {
+    return errorTrailer(
+      streamFormat(contentType),
+      error.kind === "response_timeout"
+        ? `olla: ${error.message}`
+        : `olla: endpoint ${this.endpoint.name} failed mid-stream: ${describe(error)}`,
+      lastByte,
+    );
+  }
+}
+
+/** The body with `model` set to an endpoint's own name for it (alias, different case). A streamed body
+ * is awaited whole before it can be rewritten. */
+async function renamedBody(
+  body: Uint8Array | StreamingBody | null,
+  facts: BodyFacts,
+  name: string,
+): Promise<Uint8Array | StreamingBody | null> {
+  if (body === null || facts.modelAt === undefined) return body;
+  const bytes = body instanceof Uint8Array ? body : await wholeBody(body);
+  return rewriteModel(bytes, facts.modelAt, name);
 }
 
 export function proxyRoutes(deps: ProxyDeps): Route[] {
@@ -294,7 +402,7 @@ async function proxyRequest(
   let routing: Record<string, string> | undefined;
   let nameOn: ReadonlyMap<Endpoint, string> | undefined;
   if (facts.model !== undefined && deps.models) {
-    const route = await routeModel(
+    let route = routeModel(
       deps.models,
       facts.model,
       inScope,
@@ -302,6 +410,7 @@ async function proxyRequest(
       context.url.pathname,
       adapter?.accepts,
     );
+    if (route instanceof Promise) route = await route;
     routing = {
       "x-olla-routing-strategy": deps.models.strategy,
       "x-olla-routing-decision": route.decision,
@@ -325,14 +434,7 @@ async function proxyRequest(
   candidates = tiers.shift() ?? [];
 
   const tried: { endpoint: string; error: string }[] = [];
-  /** The body for one endpoint: as sent, or with `model` set to that endpoint's name for it (alias,
-   * different case). A streamed body is awaited whole before it can be rewritten. */
-  const bodyFor = async (endpoint: Endpoint): Promise<Uint8Array | StreamingBody | null> => {
-    const name = nameOn?.get(endpoint);
-    if (name === undefined || body === null || facts.modelAt === undefined) return body;
-    const bytes = body instanceof Uint8Array ? body : await wholeBody(body);
-    return rewriteModel(bytes, facts.modelAt, name);
-  };
+  const shared: RequestScope = { context, logger: deps.logger, model: facts.model, routing };
 
   while (candidates.length > 0 || tiers.length > 0) {
     if (candidates.length === 0) candidates = tiers.shift() ?? [];
@@ -345,53 +447,32 @@ async function proxyRequest(
     endpoint.inFlight++;
     record.endpoint = endpoint.name;
     context.dispatched();
-    const observer = observeAnswer(record, context.finish);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      endpoint.inFlight--;
-    };
+    let attempt: Attempt;
     let response: Response;
     let adapted: AdaptedRequest | undefined;
     try {
-      adapted = prepared?.forEndpoint(endpoint, nameOn?.get(endpoint));
-      response = await deps.client.request({
-        url: upstreamUrl(endpoint, adapted?.path ?? path, adapted ? "" : context.url.search),
-        method: request.method,
-        body: adapted?.body ?? (await bodyFor(endpoint)),
-        headers: upstreamRequestHeaders(request.headers, {
+      const name = nameOn?.get(endpoint);
+      adapted = prepared?.forEndpoint(endpoint, name);
+      attempt = new Attempt(
+        endpoint,
+        upstreamUrl(endpoint, adapted?.path ?? path, adapted ? "" : context.url.search),
+        request.method,
+        adapted?.body ?? (name === undefined ? body : await renamedBody(body, facts, name)),
+        upstreamRequestHeaders(request.headers, {
           endpoint,
           requestId: context.record.requestId,
           peer: record.peer,
           url: context.url,
           clientKeysAreOurs: deps.clientKeysAreOurs,
         }),
-        signal: request.signal,
-        deadlineMs: deps.responseTimeoutMs,
-        // The endpoint's stream goes to the client as it is; these hooks observe its end instead of
-        // wrapping it in another stream (less memory and CPU per stream).
-        onChunk: observer.onChunk,
-        onBodyEnd: (outcome, error) => {
-          release();
-          observer.onBodyEnd(outcome);
-          if (outcome === "failed") {
-            deps.logger.warn("stream cut by the endpoint", {
-              request_id: context.record.requestId,
-              endpoint: endpoint.name,
-              error: describe(error),
-            });
-          }
-        },
-        failureTrailer: (error, contentType, lastByte) =>
-          errorTrailer(
-            streamFormat(contentType),
-            error.kind === "response_timeout"
-              ? `olla: ${error.message}`
-              : `olla: endpoint ${endpoint.name} failed mid-stream: ${describe(error)}`,
-            lastByte,
-          ),
-      });
+        request.signal,
+        deps.responseTimeoutMs,
+        shared,
+        adapted?.mode,
+      );
+      // The endpoint's stream goes to the client as it is; the attempt's hooks observe its end instead
+      // of wrapping it in another stream (less memory and CPU per stream).
+      response = await deps.client.request(attempt);
     } catch (error) {
       endpoint.inFlight--;
       if (request.signal.aborted) {
@@ -440,44 +521,41 @@ async function proxyRequest(
     }
 
     endpoint.breaker.success();
-    const responseTimeMs = performance.now() - context.record.started;
     endpoint.traffic.requests++;
-    endpoint.traffic.responseTimeTotalMs += responseTimeMs;
+    endpoint.traffic.responseTimeTotalMs += attempt.responseTimeMs;
     if (response.status >= 500) endpoint.traffic.failures++;
     if (response.status >= 400) record.failure = response.status >= 500 ? "http_5xx" : "http_4xx";
-    // Read before the headers are made the client's (content-length goes).
-    const contentType = response.headers.get("content-type");
-    const length = Number(response.headers.get("content-length") ?? Number.NaN);
-    // X-Olla-Request-ID is the server's to add, on every answer.
-    const headers = clientResponseHeaders(response.headers, {
-      endpoint,
-      model: facts.model,
-      responseTimeMs,
-    });
-    if (routing) for (const name in routing) headers.set(name, routing[name]!);
-    if (adapted) headers.set("x-olla-mode", adapted.mode);
+    // The client's headers already: the attempt made them from the endpoint's (responseHeaders).
+    const headers = response.headers;
+    const contentType = attempt.contentType;
+    const length = attempt.contentLength;
     if (prepared && adapted?.mode === "translation") {
-      return prepared.respond(response, { headers, release, observer, requestId: context.record.requestId });
+      return prepared.respond(response, {
+        headers,
+        release: () => attempt.release(),
+        observer: attempt.observer,
+        requestId: context.record.requestId,
+      });
     }
-    // From here the endpoint's Response goes to the client as it is, with the headers edited above.
+    // From here the endpoint's Response goes to the client as it is.
     if (!response.body) {
-      release();
-      observer.whole(null);
+      attempt.release();
+      attempt.observer.whole(null);
       return response;
     }
     if (streamFormat(contentType) === "opaque" && length <= BUFFER_LIMIT) {
-      if (observer.complete) {
+      if (attempt.observer.complete) {
         // The whole body came with the head: it is in memory already.
-        observer.whole(null);
+        attempt.observer.whole(null);
         return response;
       }
       try {
         const bytes = await response.bytes();
-        release();
-        observer.whole(bytes);
+        attempt.release();
+        attempt.observer.whole(bytes);
         return new Response(bytes, { status: response.status, statusText: response.statusText, headers });
       } catch (error) {
-        release();
+        attempt.release();
         record.failure = request.signal.aborted ? "client_gone" : "mid_stream";
         if (request.signal.aborted) return new Response(null, { status: 499 });
         return errorResponse(family, 502, `endpoint ${endpoint.name} failed mid-answer: ${describe(error)}`, {
@@ -485,7 +563,7 @@ async function proxyRequest(
         });
       }
     }
-    observer.streaming();
+    attempt.observer.streaming();
     return response;
   }
 

@@ -36,27 +36,14 @@ const UPSTREAM_SECRETS = new Set([
 const VIA = `1.1 olla/${BUILD.version}`;
 const SERVED_BY = `olla/${BUILD.version}`;
 
-/** Header names listed in Connection are hop-by-hop too (RFC 9110 §7.6.1); undefined when none are. */
-function connectionNamed(headers: Headers): Set<string> | undefined {
-  const listed = headers.get("connection");
-  if (!listed) return undefined;
-  return new Set(
-    listed
-      .split(",")
-      .map((name) => name.trim().toLowerCase())
-      .filter(Boolean),
-  );
-}
-
-/** Deletes hop-by-hop headers (incl. those named in Connection) and those `drop` refuses, in place. */
-function pruneHeaders(headers: Headers, drop: (name: string) => boolean): void {
-  const named = connectionNamed(headers);
-  let doomed: string[] | undefined;
-  // Deleting while iterating would skip entries: collect first.
-  for (const name of headers.keys()) {
-    if (HOP_BY_HOP.has(name) || named?.has(name) === true || drop(name)) (doomed ??= []).push(name);
+/** Header names listed in Connection are hop-by-hop too (RFC 9110 §7.6.1): added to `into`. */
+function connectionNamed(listed: string | null, into?: Set<string>): Set<string> | undefined {
+  if (!listed) return into;
+  for (const name of listed.split(",")) {
+    const trimmed = name.trim().toLowerCase();
+    if (trimmed) (into ??= new Set()).add(trimmed);
   }
-  if (doomed) for (const name of doomed) headers.delete(name);
+  return into;
 }
 
 export interface ForwardContext {
@@ -73,7 +60,7 @@ export interface ForwardContext {
 /** The headers an endpoint gets, as pairs (no Headers object per request on the hot path). */
 export function upstreamRequestHeaders(incoming: Headers, context: ForwardContext): HeaderPairs {
   const { endpoint } = context;
-  const named = connectionNamed(incoming);
+  const named = connectionNamed(incoming.get("connection"));
   const dropCredentials = endpoint.hasAuth || context.clientKeysAreOurs === true;
   const out: HeaderPairs = [];
   let forwardedFor: string | undefined;
@@ -117,24 +104,54 @@ export interface ResponseContext {
   responseTimeMs: number;
 }
 
-/** Turns the endpoint's response headers into the client's, in place (the upstream client's Response is
- * handed on as it is: no second Headers or Response per answer). Returns `headers`. */
-export function clientResponseHeaders(headers: Headers, context: ResponseContext): Headers {
+/** The client's response head, built from the endpoint's, and what the proxy reads from it. */
+export interface ClientHead {
+  headers: HeaderPairs;
+  contentType: string | null;
+  /** NaN when the endpoint sent none. */
+  contentLength: number;
+}
+
+/** The endpoint's response headers (as received: any case, in order) made the client's, as pairs: the
+ * Response builds its one Headers from them (no Headers edits per answer). */
+export function clientResponseHeaders(
+  upstream: readonly (readonly [string, string])[],
+  context: ResponseContext,
+): ClientHead {
   const { endpoint } = context;
-  const upstreamVia = headers.get("via");
-  pruneHeaders(
-    headers,
-    (name) =>
+  let named: Set<string> | undefined;
+  for (const [name, value] of upstream) {
+    if (name.length === 10 && name.toLowerCase() === "connection") named = connectionNamed(value, named);
+  }
+  const headers: HeaderPairs = [];
+  let contentType: string | null = null;
+  let contentLength = Number.NaN;
+  let upstreamVia: string | undefined;
+  for (const [raw, value] of upstream) {
+    const name = raw.toLowerCase();
+    if (name === "content-type") contentType = value;
+    else if (name === "content-length") contentLength = Number(value);
+    else if (name === "via") {
+      upstreamVia = upstreamVia === undefined ? value : `${upstreamVia}, ${value}`;
+      continue;
+    }
+    if (
+      HOP_BY_HOP.has(name) ||
+      named?.has(name) === true ||
       UPSTREAM_SECRETS.has(name) ||
       name.startsWith("x-olla-") ||
-      endpoint.ownHeaderNames.has(name) ||
-      name === "via",
+      endpoint.ownHeaderNames.has(name)
+    )
+      continue;
+    headers.push([name, value]);
+  }
+  headers.push(
+    ["via", upstreamVia ? `${VIA}, ${upstreamVia}` : VIA],
+    ["x-served-by", SERVED_BY],
+    ["x-olla-endpoint", endpoint.name],
+    ["x-olla-backend-type", endpoint.type],
   );
-  headers.set("via", upstreamVia ? `${VIA}, ${upstreamVia}` : VIA);
-  headers.set("x-served-by", SERVED_BY);
-  headers.set("x-olla-endpoint", endpoint.name);
-  headers.set("x-olla-backend-type", endpoint.type);
-  if (context.model !== undefined) headers.set("x-olla-model", context.model);
-  headers.set("x-olla-response-time", `${Math.round(context.responseTimeMs)}ms`);
-  return headers;
+  if (context.model !== undefined) headers.push(["x-olla-model", context.model]);
+  headers.push(["x-olla-response-time", `${Math.round(context.responseTimeMs)}ms`]);
+  return { headers, contentType, contentLength };
 }

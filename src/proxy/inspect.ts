@@ -47,13 +47,18 @@ export async function readBody(request: Request, limit: number, timeoutMs = 0): 
   if (!Number.isNaN(declared)) {
     const whole = request.arrayBuffer();
     if (timeoutMs <= 0) return new Uint8Array(await whole);
-    // A trickling client is cut: the pending read settles (and is ignored) when the socket closes.
-    whole.catch(() => {});
-    const deadline = bodyDeadline(timeoutMs);
+    // One promise and one timer (this runs for every request). A trickling client is cut: its pending
+    // read settles later, when the socket closes, into a promise already settled.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      return new Uint8Array(await Promise.race([whole, deadline.expired]));
+      return new Uint8Array(
+        await new Promise<ArrayBuffer>((resolve, reject) => {
+          timer = setTimeout(() => reject(new BodyTimeoutError(timeoutMs)), timeoutMs);
+          whole.then(resolve, reject);
+        }),
+      );
     } finally {
-      deadline.cancel();
+      clearTimeout(timer);
     }
   }
   // No length: a chunked body, or none at all.

@@ -2,77 +2,81 @@
 // the token usage at its end; fills the request record and finishes it when the answer is over.
 
 import type { RequestRecord } from "../http/router.ts";
-import { createTailKeeper, usageFromTail } from "../stats/usage.ts";
+import { TailKeeper, usageFromTail } from "../stats/usage.ts";
 import type { BodyOutcome } from "./upstream/index.ts";
 
-export interface AnswerObserver {
-  onChunk: (chunk: Uint8Array) => void;
-  onBodyEnd: (outcome: BodyOutcome) => void;
+/** One object per answer, methods on the prototype: no closures per request. */
+export class AnswerObserver {
+  private readonly tail = new TailKeeper();
+  private firstAt: number | undefined = undefined;
+  private ended: BodyOutcome | undefined = undefined;
+  private endedAt = 0;
+  private deferred = false;
+
+  private readonly record: RequestRecord;
+
+  /** `context.finish()` ends a deferred record. */
+  constructor(private readonly context: { readonly record: RequestRecord; finish(): void }) {
+    this.record = context.record;
+  }
+
   /** The body ended complete already: the upstream client had it whole with the head. */
-  readonly complete: boolean;
+  get complete(): boolean {
+    return this.ended === "complete";
+  }
+
+  onChunk(chunk: Uint8Array): void {
+    if (this.firstAt === undefined) {
+      this.firstAt = performance.now();
+      this.record.ttftMs = this.firstAt - this.record.started;
+    }
+    this.record.bytesOut += chunk.byteLength;
+    this.tail.push(chunk);
+  }
+
+  onBodyEnd(outcome: BodyOutcome): void {
+    if (this.ended !== undefined) return;
+    this.ended = outcome;
+    this.endedAt = performance.now();
+    if (this.deferred) {
+      this.settle();
+      this.context.finish();
+    }
+  }
+
   /** The handler is about to return the streamed body: finish the record when it ends. */
-  streaming(): void;
+  streaming(): void {
+    if (this.ended !== undefined) {
+      // The whole answer was already in when the handler got it (small streams arrive in one read).
+      this.settle();
+      this.record.deferred = false;
+      return;
+    }
+    this.deferred = true;
+    this.record.deferred = true;
+  }
+
   /** The answer was read whole by the handler (or had no body). */
-  whole(bytes: Uint8Array | null): void;
-}
+  whole(bytes: Uint8Array | null): void {
+    const record = this.record;
+    // A whole answer is not a stream: no time to first token for it.
+    record.ttftMs = undefined;
+    record.streamMs = undefined;
+    if (bytes !== null) {
+      record.bytesOut = bytes.byteLength;
+      this.tail.push(bytes);
+    }
+    this.ended ??= "complete";
+    this.settle();
+  }
 
-export function observeAnswer(record: RequestRecord, finish: () => void): AnswerObserver {
-  const tail = createTailKeeper();
-  let firstAt: number | undefined;
-  let ended: BodyOutcome | undefined;
-  let endedAt = 0;
-  let deferred = false;
-
-  const settle = () => {
-    if (firstAt !== undefined && endedAt > 0) record.streamMs = endedAt - firstAt;
-    if (ended === "complete") {
-      const usage = usageFromTail(tail.text());
+  private settle(): void {
+    const record = this.record;
+    if (this.firstAt !== undefined && this.endedAt > 0) record.streamMs = this.endedAt - this.firstAt;
+    if (this.ended === "complete") {
+      const usage = usageFromTail(this.tail.text());
       if (usage) record.usage = usage;
-    } else if (ended === "failed") record.failure ??= "mid_stream";
-    else if (ended === "cancelled") record.failure ??= "client_gone";
-  };
-
-  return {
-    get complete() {
-      return ended === "complete";
-    },
-    onChunk(chunk) {
-      if (firstAt === undefined) {
-        firstAt = performance.now();
-        record.ttftMs = firstAt - record.started;
-      }
-      record.bytesOut += chunk.byteLength;
-      tail.push(chunk);
-    },
-    onBodyEnd(outcome) {
-      if (ended !== undefined) return;
-      ended = outcome;
-      endedAt = performance.now();
-      if (deferred) {
-        settle();
-        finish();
-      }
-    },
-    streaming() {
-      if (ended !== undefined) {
-        // The whole answer was already in when the handler got it (small streams arrive in one read).
-        settle();
-        record.deferred = false;
-        return;
-      }
-      deferred = true;
-      record.deferred = true;
-    },
-    whole(bytes) {
-      // A whole answer is not a stream: no time to first token for it.
-      record.ttftMs = undefined;
-      record.streamMs = undefined;
-      if (bytes !== null) {
-        record.bytesOut = bytes.byteLength;
-        tail.push(bytes);
-      }
-      ended ??= "complete";
-      settle();
-    },
-  };
+    } else if (this.ended === "failed") record.failure ??= "mid_stream";
+    else if (this.ended === "cancelled") record.failure ??= "client_gone";
+  }
 }

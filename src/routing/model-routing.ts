@@ -23,8 +23,11 @@ export interface ModelRoute {
   status?: 404 | 503;
   /** An endpoint's own name for the model when it differs from the request's (alias, case):
    * the request body is rewritten to it for that endpoint. */
-  nameOn: Map<Endpoint, string>;
+  nameOn: ReadonlyMap<Endpoint, string>;
 }
+
+/** Most routes rename nothing: one shared empty map instead of one per request. */
+const NO_RENAMES: ReadonlyMap<Endpoint, string> = new Map();
 
 export interface ModelRoutingInput {
   model: string;
@@ -61,7 +64,7 @@ function match(
 
 /** Where the wanted names are listed: up endpoints by loaded state, unknown lists, down hosts. */
 function scan(input: ModelRoutingInput, wanted: readonly string[]) {
-  const nameOn = new Map<Endpoint, string>();
+  let nameOn: Map<Endpoint, string> | undefined;
   const loadedUp: Endpoint[] = [];
   const coldUp: Endpoint[] = [];
   const unlisted: Endpoint[] = [];
@@ -79,10 +82,10 @@ function scan(input: ModelRoutingInput, wanted: readonly string[]) {
       hostsDown++;
       continue;
     }
-    if (found.name !== input.model) nameOn.set(endpoint, found.name);
+    if (found.name !== input.model) (nameOn ??= new Map()).set(endpoint, found.name);
     (found.loaded === false ? coldUp : loadedUp).push(endpoint);
   }
-  return { nameOn, loadedUp, coldUp, unlisted, hostsDown };
+  return { nameOn: nameOn ?? NO_RENAMES, loadedUp, coldUp, unlisted, hostsDown };
 }
 
 export function routeByModel(input: ModelRoutingInput): ModelRoute {

@@ -186,11 +186,16 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
       req.failureTrailer !== undefined ||
       req.onChunk !== undefined ||
       deadline !== null;
+    const init = {
+      status: res.status,
+      statusText: res.statusText,
+      headers: req.responseHeaders === undefined ? res.headers : req.responseHeaders([...res.headers]),
+    };
     if (noBody || (opts.readTimeoutMs === 0 && !observed)) {
       inFlight--;
       if (deadline !== null && noBody) clearTimeout(deadline);
       if (noBody) req.onBodyEnd?.("complete");
-      return res;
+      return req.responseHeaders === undefined ? res : new Response(noBody ? null : body, init);
     }
     let counted = true;
     const done = () => {
@@ -210,7 +215,7 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
       contentType: res.headers.get("content-type"),
       deadlineHit: () => deadlineHit,
     });
-    return new Response(wrapped, { status: res.status, statusText: res.statusText, headers: res.headers });
+    return new Response(wrapped, init);
   }
 
   return {

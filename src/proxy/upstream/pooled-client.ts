@@ -8,6 +8,12 @@
 // (by far most likely) not read the request, the forwarder replays bodies across endpoints under the very
 // same condition (beforeResponse), and inference requests have no side effects beyond GPU time. Fresh
 // sockets, timeouts and aborts are never retried here.
+//
+// Late arming: most exchanges are over within a few milliseconds, so none gets an abort listener, a
+// header timer or a deadline timer when it starts. A sweep LATE_ARM_MS after the oldest unarmed one
+// arms those still running, with what is left of each timeout (the same expiry as if armed at once).
+// A client that goes away is still noticed within 2 × LATE_ARM_MS; timeouts of LATE_ARM_MS or less
+// are armed at once.
 
 import { isIP } from "node:net";
 import type { Socket, SocketHandler } from "bun";
@@ -36,6 +42,8 @@ import {
 } from "./types.ts";
 
 type Timer = ReturnType<typeof setTimeout>;
+
+const LATE_ARM_MS = 25;
 
 // Connection states.
 const C_CONNECTING = 0;
@@ -98,6 +106,11 @@ interface Exchange {
   retried: boolean;
   /** Counted in stats().inFlight. */
   active: boolean;
+  startedAt: number;
+  /** Handed to a socket (the header timeout runs from here). */
+  dispatchedAt: number;
+  /** The abort listener and timers are set (see late arming in the module notes). */
+  armed: boolean;
   headTimer: Timer | null;
   readTimer: Timer | null;
   deadlineTimer: Timer | null;
@@ -357,14 +370,15 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       inFlight++;
     }
     resetResponseParser(conn.parser, ex.noBody);
-    if (opts.responseHeaderTimeoutMs > 0) {
-      ex.headTimer = setTimeout(onHeaderTimeout, opts.responseHeaderTimeoutMs, ex);
-    }
-    conn.writeChunks = [...ex.encoded.chunks];
+    ex.dispatchedAt = performance.now();
+    if (ex.armed) armHeaderTimer(ex, ex.dispatchedAt);
+    const body = ex.req.body;
+    // A body still arriving is appended to the list: a copy, since a retry starts from the encoded one.
+    const streaming = isStreamingBody(body);
+    conn.writeChunks = streaming ? [...ex.encoded.chunks] : ex.encoded.chunks;
     conn.writeIndex = 0;
     conn.writeOffset = 0;
-    const body = ex.req.body;
-    if (isStreamingBody(body)) followBody(conn, ex, body);
+    if (streaming) followBody(conn, ex, body);
     flushWrites(conn);
   }
 
@@ -516,6 +530,64 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     if (conn !== null) destroyConn(conn, false);
   }
 
+  // ---- late arming (see the module notes) ----
+
+  const armsAtOnce = opts.responseHeaderTimeoutMs > 0 && opts.responseHeaderTimeoutMs <= LATE_ARM_MS;
+  /** Unarmed exchanges in the order they started, so the oldest come first. */
+  const unarmed: Exchange[] = [];
+  let armTimer: Timer | null = null;
+
+  function armLater(ex: Exchange): void {
+    unarmed.push(ex);
+    if (armTimer === null) {
+      armTimer = setTimeout(armOld, LATE_ARM_MS);
+      armTimer.unref();
+    }
+  }
+
+  function armOld(): void {
+    armTimer = null;
+    const now = performance.now();
+    let i = 0;
+    for (; i < unarmed.length; i++) {
+      const ex = unarmed[i]!;
+      if (ex.phase === X_DONE || ex.armed) continue;
+      if (now - ex.startedAt < LATE_ARM_MS) break;
+      arm(ex, now);
+    }
+    unarmed.splice(0, i);
+    if (unarmed.length > 0) {
+      armTimer = setTimeout(armOld, Math.max(1, unarmed[0]!.startedAt + LATE_ARM_MS - now));
+      armTimer.unref();
+    }
+  }
+
+  /** The abort listener, the deadline and (once dispatched) the header timer, each with what is left. */
+  function arm(ex: Exchange, now: number): void {
+    ex.armed = true;
+    const signal = ex.req.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        onAbortSignal(ex);
+        return;
+      }
+      ex.onAbort = () => onAbortSignal(ex);
+      signal.addEventListener("abort", ex.onAbort, { once: true });
+    }
+    const deadline = ex.req.deadlineMs ?? 0;
+    if (deadline > 0) {
+      ex.deadlineTimer = setTimeout(onDeadline, Math.max(0, deadline - (now - ex.startedAt)), ex);
+    }
+    if (ex.phase === X_WAITING) armHeaderTimer(ex, now);
+  }
+
+  function armHeaderTimer(ex: Exchange, now: number): void {
+    const ms = opts.responseHeaderTimeoutMs;
+    if (ms > 0 && ex.headTimer === null) {
+      ex.headTimer = setTimeout(onHeaderTimeout, Math.max(0, ms - (now - ex.dispatchedAt)), ex);
+    }
+  }
+
   function armReadTimer(ex: Exchange, ms: number): void {
     ex.readTimer = setTimeout(onReadTimer, ms, ex);
   }
@@ -540,8 +612,10 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     destroyConn(conn, false);
   }
 
-  function responseInit(head: ResponseHead): ResponseInit {
-    return { status: head.status, statusText: head.statusText, headers: head.headers };
+  function responseInit(ex: Exchange, head: ResponseHead): ResponseInit {
+    const headers =
+      ex.req.responseHeaders === undefined ? head.headers : ex.req.responseHeaders(head.headers);
+    return { status: head.status, statusText: head.statusText, headers };
   }
 
   function startStreaming(conn: Conn, ex: Exchange, head: ResponseHead): void {
@@ -567,7 +641,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
         ex.req.onBodyEnd?.("cancelled");
       },
     });
-    const res = new Response(sink.stream, responseInit(head));
+    const res = new Response(sink.stream, responseInit(ex, head));
     ex.sink = sink;
     ex.phase = X_BODY;
     if (opts.readTimeoutMs > 0) {
@@ -614,7 +688,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
             ex.headTimer = null;
           }
           if (head.bodyMode === "none") {
-            ex.resolve(new Response(null, responseInit(head)));
+            ex.resolve(new Response(null, responseInit(ex, head)));
           } else if (head.bodyMode === "length" && data.length - offset >= head.contentLength) {
             ex.fastPath = true;
           } else {
@@ -626,7 +700,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
           if (ex.fastPath) {
             // Bun hands every data callback a fresh buffer (measured), so a view is safe to keep.
             ex.req.onChunk?.(p.chunk!);
-            ex.resolve(new Response(p.chunk, responseInit(ex.head!)));
+            ex.resolve(new Response(p.chunk, responseInit(ex, ex.head!)));
           } else {
             const chunk = p.chunk!;
             if (chunk.byteLength > 0) ex.lastByte = chunk[chunk.byteLength - 1];
@@ -810,6 +884,9 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
           gotByte: false,
           retried: false,
           active: false,
+          startedAt: performance.now(),
+          dispatchedAt: 0,
+          armed: false,
           headTimer: null,
           readTimer: null,
           deadlineTimer: null,
@@ -821,14 +898,10 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
           onAbort: null,
           unwatchBody: null,
         };
-        if (signal !== undefined) {
-          ex.onAbort = () => onAbortSignal(ex);
-          signal.addEventListener("abort", ex.onAbort, { once: true });
-        }
-        if (req.deadlineMs !== undefined && req.deadlineMs > 0) {
-          ex.deadlineTimer = setTimeout(onDeadline, req.deadlineMs, ex);
-        }
-        acquire(pool, ex);
+        const deadline = req.deadlineMs ?? 0;
+        if (armsAtOnce || (deadline > 0 && deadline <= LATE_ARM_MS)) arm(ex, ex.startedAt);
+        else if (signal !== undefined || deadline > 0 || opts.responseHeaderTimeoutMs > 0) armLater(ex);
+        if (ex.phase !== X_DONE) acquire(pool, ex);
       });
     },
     close() {
@@ -839,6 +912,10 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       if (sweepTimer !== null) {
         clearInterval(sweepTimer);
         sweepTimer = null;
+      }
+      if (armTimer !== null) {
+        clearTimeout(armTimer);
+        armTimer = null;
       }
     },
     stats() {

@@ -17,6 +17,11 @@ export interface UpstreamRequest {
   /** Whole-exchange deadline in ms from the call, body included (0/absent: none). Cut by it, the request
    * fails (or the body ends) with kind "response_timeout". A timer, not an AbortSignal per request. */
   deadlineMs?: number;
+  // The hooks below are called as methods of the request (`this` is the request), so a caller may
+  // implement them on a class instead of allocating closures per request.
+  /** The headers the returned Response carries, made from the endpoint's (as received: any name case,
+   * in order). Called once, when the head arrives; absent, the endpoint's headers are kept. */
+  responseHeaders?: (headers: HeaderPairs) => HeaderPairs;
   /** Told once when a delivered response ends: its body complete, failed, or cancelled by the consumer.
    * Lets the caller observe a stream (in-flight counts, logs) without wrapping it in another stream. */
   onBodyEnd?: (outcome: BodyOutcome, error?: UpstreamError) => void;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createTailKeeper, usageFromTail } from "../../../src/stats/usage.ts";
+import { TailKeeper, usageFromTail } from "../../../src/stats/usage.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 
@@ -24,6 +24,24 @@ describe("usageFromTail", () => {
     ).toBe(undefined);
   });
 
+  test("JSON spacing, the last value of each key, and only the end of the tail", () => {
+    expect(usageFromTail('{"usage": {"prompt_tokens" :\n 11, "completion_tokens":\t22}}')).toEqual({
+      input: 11,
+      output: 22,
+    });
+    // A later non-numeric value does not hide an earlier count in the same object.
+    expect(usageFromTail('{"prompt_tokens":5,"completion_tokens":6,"prompt_tokens":null}')).toEqual({
+      input: 5,
+      output: 6,
+    });
+    // Anthropic's names; counts from an earlier event far back in the tail are not mixed in.
+    const old = `{"eval_count":99}${" ".repeat(600)}`;
+    expect(usageFromTail(`${old}{"usage":{"input_tokens":3,"output_tokens":4}}`)).toEqual({
+      input: 3,
+      output: 4,
+    });
+  });
+
   test("no usage → undefined, never zero", () => {
     expect(usageFromTail('{"choices":[{"message":{"content":"hello"}}]}')).toBeUndefined();
     expect(usageFromTail("")).toBeUndefined();
@@ -32,7 +50,7 @@ describe("usageFromTail", () => {
 
 describe("tail keeper", () => {
   test("keeps the end of a stream across the last two chunks, without copying each chunk", () => {
-    const keeper = createTailKeeper(64);
+    const keeper = new TailKeeper(64);
     keeper.push(encode("x".repeat(1000)));
     keeper.push(encode('data: {"usage":{"prompt_'));
     keeper.push(encode('tokens":4,"completion_tokens":6}}\n\n'));
@@ -41,7 +59,7 @@ describe("tail keeper", () => {
   });
 
   test("a single large last chunk is cut to its end", () => {
-    const keeper = createTailKeeper(32);
+    const keeper = new TailKeeper(32);
     keeper.push(encode(`${"y".repeat(5000)}"eval_count":5}`));
     expect(keeper.text()).toBe(`${"y".repeat(17)}"eval_count":5}`);
   });

@@ -435,6 +435,30 @@ describe.each(engines)("%s client conformance", (name, make) => {
     ]);
   });
 
+  test("responseHeaders: called once with the endpoint's head; the Response carries what it returns", async () => {
+    const calls: [string, string][][] = [];
+    const shaped = {
+      responseHeaders(headers: [string, string][]): [string, string][] {
+        calls.push(headers);
+        return [...headers.filter(([name]) => name.toLowerCase() !== "x-custom"), ["x-added", "yes"]];
+      },
+    };
+    const res = await client.request(req("/status", shaped));
+    expect(res.status).toBe(201);
+    expect(res.headers.get("x-custom")).toBeNull();
+    expect(res.headers.get("x-added")).toBe("yes");
+    expect(res.headers.getSetCookie()).toEqual(["a=1; Path=/", "b=2; Path=/"]);
+    expect(await res.text()).toBe("made");
+    const none = await client.request(req("/no-content", shaped));
+    expect(none.status).toBe(204);
+    expect(none.headers.get("x-added")).toBe("yes");
+    const streamed = await client.request(req("/sse?n=2&delay=1", shaped));
+    expect(streamed.headers.get("x-added")).toBe("yes");
+    expect(await within(streamed.text(), 3000, "body")).toContain("data:");
+    expect(calls.length).toBe(3);
+    expect(calls[0]!.find(([name]) => name.toLowerCase() === "x-custom")?.[1]).toBe("custom value");
+  });
+
   test("failureTrailer: a body cut mid-way ends with the caller's bytes instead of an error", async () => {
     const seen: { kind: string; contentType: string | null; lastByte: number | undefined }[] = [];
     const res = await client.request(

@@ -567,6 +567,62 @@ describe("pooled client: pool limits, aborts and backpressure", () => {
   });
 });
 
+describe("pooled client: late arming (no listener or timers for the first 25 ms)", () => {
+  test("a client that goes away in the first milliseconds still reaches the upstream within 100 ms", async () => {
+    await withUpstream(
+      () => {},
+      async (server, client) => {
+        const controller = new AbortController();
+        const pending = client.request(get(server, "/", { signal: controller.signal }));
+        await waitFor(() => server.conns.length === 1, 1000, "request sent");
+        controller.abort();
+        const abortedAt = performance.now();
+        const err = await upstreamError(pending);
+        expect(err.kind).toBe("aborted");
+        await waitFor(() => server.conns[0]!.closed, 1000, "socket destroyed");
+        expect(performance.now() - abortedAt).toBeLessThan(100);
+      },
+    );
+  });
+
+  // Armed at the first sweep (25 ms) with what is left: a timer armed then for the whole timeout would
+  // fire 25 ms late, past these bounds.
+  test("timeouts armed late keep their expiry: header 40 ms, deadline 60 ms", async () => {
+    await withUpstream(
+      () => {},
+      async (server, client) => {
+        const started = performance.now();
+        const head = await upstreamError(client.request(get(server, "/head")));
+        expect(head.kind).toBe("header_timeout");
+        expect(performance.now() - started).toBeGreaterThanOrEqual(38);
+        expect(performance.now() - started).toBeLessThan(40 + 22);
+      },
+      { responseHeaderTimeoutMs: 40 },
+    );
+    await withUpstream(
+      () => {},
+      async (server, client) => {
+        const started = performance.now();
+        const err = await upstreamError(client.request(get(server, "/", { deadlineMs: 60 })));
+        expect(err.kind).toBe("response_timeout");
+        expect(performance.now() - started).toBeGreaterThanOrEqual(58);
+        expect(performance.now() - started).toBeLessThan(60 + 22);
+      },
+    );
+  });
+
+  test("a signal aborted before the request settles it at once, without touching the pool", async () => {
+    await withUpstream(
+      () => {},
+      async (server, client) => {
+        const err = await upstreamError(client.request(get(server, "/", { signal: AbortSignal.abort() })));
+        expect(err.kind).toBe("aborted");
+        expect(client.stats()).toEqual({ open: 0, idle: 0, queued: 0, inFlight: 0 });
+      },
+    );
+  });
+});
+
 const cert = await selfSignedCert();
 const tlsSkip = "skip" in cert ? cert.skip : null;
 
