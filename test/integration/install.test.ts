@@ -107,6 +107,23 @@ function shim(system: string, machine: string, lddVersion?: string): string {
   return dir;
 }
 
+/** A PATH folder with every program on the current PATH except `without` (a machine lacking them). */
+function pathWithout(without: readonly string[]): string {
+  const dir = mkdtempSync(join(work, "path-"));
+  for (const folder of (process.env.PATH ?? "/usr/bin:/bin").split(":")) {
+    if (!existsSync(folder)) continue;
+    for (const name of readdirSync(folder)) {
+      if (without.includes(name)) continue;
+      try {
+        symlinkSync(join(folder, name), join(dir, name));
+      } catch {
+        // Already linked from an earlier PATH folder: that one wins, as it would on the PATH.
+      }
+    }
+  }
+  return dir;
+}
+
 interface Run {
   code: number;
   stdout: string;
@@ -269,11 +286,51 @@ describe("nothing installed when something is wrong", () => {
     expect(existsSync(prefix)).toBe(false);
   });
 
+  test("--help prints the usage and downloads nothing", async () => {
+    const run = await install(["--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("usage: install.sh [--prefix DIR] [--version X.Y.Z]");
+    expect(run.requested).toEqual([]);
+  });
+
   test("an unknown option is refused", async () => {
     const run = await install(["--prefx", "/tmp/x"]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain("unknown option: --prefx");
     expect(run.requested).toEqual([]);
+  });
+});
+
+describe("the checksum tool", () => {
+  // Each fallback really verifies: the tampered release is refused with it too.
+  for (const [missing, uses] of [
+    [["sha256sum"], "shasum"],
+    [["sha256sum", "shasum"], "openssl"],
+  ] as const) {
+    test(`without ${missing.join(" and ")}, ${uses} checks the download`, async () => {
+      const path = pathWithout(missing);
+      expect(existsSync(join(path, uses))).toBe(true);
+      const prefix = join(work, `via-${uses}`);
+      const good = await install(["--prefix", prefix], {}, path);
+      expect(good.stderr).toBe("");
+      expect(good.code).toBe(0);
+      expect(await versionOf(join(prefix, "olla"))).toStartWith(`olla ${VERSION}`);
+      const bad = await install(
+        ["--prefix", join(work, `via-${uses}-tampered`)],
+        { OLLA_RELEASE_URL: `${server.url.origin}/tampered` },
+        path,
+      );
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain("checksum mismatch");
+    });
+  }
+
+  test("with none of them nothing is installed, and the error says what is needed", async () => {
+    const prefix = join(work, "no-checksum-tool");
+    const run = await install(["--prefix", prefix], {}, pathWithout(["sha256sum", "shasum", "openssl"]));
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("needs sha256sum, shasum or openssl to verify the download");
+    expect(existsSync(prefix)).toBe(false);
   });
 });
 
