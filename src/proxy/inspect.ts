@@ -17,20 +17,32 @@ export class BodyTimeoutError extends Error {
   }
 }
 
-/** Rejects with BodyTimeoutError after `ms` (0 = never), then calls `onExpiry`; `cancel` stops the
- * timer. Meant for racing reads against: a deadline nobody raced any more is not an unhandled error. */
-function bodyDeadline(ms: number, onExpiry?: () => void): { expired: Promise<never>; cancel: () => void } {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    if (ms > 0)
-      timer = setTimeout(() => {
-        // Reject first: the cancel settles the pending read, which must not win the race.
-        reject(new BodyTimeoutError(ms));
-        onExpiry?.();
-      }, ms);
+/** `read`, or BodyTimeoutError(timeoutMs) once `endsAt` (a performance.now() time) has passed
+ * (timeoutMs 0: no deadline). One promise and one timer, as this runs for every request. A read that
+ * loses settles later (when the socket closes) into a promise already settled: no unhandled error. */
+function beforeDeadline<T>(read: Promise<T>, endsAt: number, timeoutMs: number): Promise<T> {
+  if (timeoutMs <= 0) return read;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new BodyTimeoutError(timeoutMs)),
+      Math.max(0, endsAt - performance.now()),
+    );
+    read.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  expired.catch(() => {});
-  return { expired, cancel: () => clearTimeout(timer) };
+}
+
+/** Stops a body reader whose deadline passed, so its socket is not read any further. */
+function cancelOnTimeout(reader: { cancel(): Promise<void> }, error: unknown): void {
+  if (error instanceof BodyTimeoutError) void reader.cancel().catch(() => {});
 }
 
 /** The whole body, or null when there is none; throws BodyTooLargeError past `limit` (0 = none) and
@@ -44,22 +56,9 @@ export async function readBody(request: Request, limit: number, timeoutMs = 0): 
     await request.body?.cancel().catch(() => {});
     throw new BodyTooLargeError(limit);
   }
+  const endsAt = performance.now() + timeoutMs;
   if (!Number.isNaN(declared)) {
-    const whole = request.arrayBuffer();
-    if (timeoutMs <= 0) return new Uint8Array(await whole);
-    // One promise and one timer (this runs for every request). A trickling client is cut: its pending
-    // read settles later, when the socket closes, into a promise already settled.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      return new Uint8Array(
-        await new Promise<ArrayBuffer>((resolve, reject) => {
-          timer = setTimeout(() => reject(new BodyTimeoutError(timeoutMs)), timeoutMs);
-          whole.then(resolve, reject);
-        }),
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+    return new Uint8Array(await beforeDeadline(request.arrayBuffer(), endsAt, timeoutMs));
   }
   // No length: a chunked body, or none at all.
   if (!request.body) return null;
@@ -67,10 +66,9 @@ export async function readBody(request: Request, limit: number, timeoutMs = 0): 
   const parts: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
-  const deadline = bodyDeadline(timeoutMs, () => void reader.cancel().catch(() => {}));
   try {
     for (;;) {
-      const { done, value } = await Promise.race([reader.read(), deadline.expired]);
+      const { done, value } = await beforeDeadline(reader.read(), endsAt, timeoutMs);
       if (done) break;
       size += value.byteLength;
       if (limit > 0 && size > limit) {
@@ -79,8 +77,9 @@ export async function readBody(request: Request, limit: number, timeoutMs = 0): 
       }
       parts.push(value);
     }
-  } finally {
-    deadline.cancel();
+  } catch (error) {
+    cancelOnTimeout(reader, error);
+    throw error;
   }
   if (parts.length === 1) return parts[0] as Uint8Array;
   const body = new Uint8Array(size);
@@ -226,11 +225,11 @@ export function streamRequestBody(request: Request, length: number, timeoutMs = 
     },
   };
   const reader = (request.body as ReadableStream<Uint8Array>).getReader();
-  const deadline = bodyDeadline(timeoutMs, () => void reader.cancel().catch(() => {}));
+  const endsAt = performance.now() + timeoutMs;
   void (async () => {
     try {
       for (;;) {
-        const { done, value } = await Promise.race([reader.read(), deadline.expired]);
+        const { done, value } = await beforeDeadline(reader.read(), endsAt, timeoutMs);
         if (done) break;
         chunks.push(value);
         received += value.byteLength;
@@ -239,9 +238,9 @@ export function streamRequestBody(request: Request, length: number, timeoutMs = 
       if (received !== length) throw new Error(`body ended after ${received} of ${length} bytes`);
       complete = true;
     } catch (cause) {
+      cancelOnTimeout(reader, cause);
       error = cause instanceof Error ? cause : new Error(String(cause));
     }
-    deadline.cancel();
     notify();
   })();
   return body;

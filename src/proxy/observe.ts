@@ -13,12 +13,8 @@ export class AnswerObserver {
   private endedAt = 0;
   private deferred = false;
 
-  private readonly record: RequestRecord;
-
   /** `context.finish()` ends a deferred record. */
-  constructor(private readonly context: { readonly record: RequestRecord; finish(): void }) {
-    this.record = context.record;
-  }
+  constructor(private readonly context: { readonly record: RequestRecord; finish(): void }) {}
 
   /** The body ended complete already: the upstream client had it whole with the head. */
   get complete(): boolean {
@@ -28,9 +24,9 @@ export class AnswerObserver {
   onChunk(chunk: Uint8Array): void {
     if (this.firstAt === undefined) {
       this.firstAt = performance.now();
-      this.record.ttftMs = this.firstAt - this.record.started;
+      this.context.record.ttftMs = this.firstAt - this.context.record.started;
     }
-    this.record.bytesOut += chunk.byteLength;
+    this.context.record.bytesOut += chunk.byteLength;
     this.tail.push(chunk);
   }
 
@@ -49,16 +45,16 @@ export class AnswerObserver {
     if (this.ended !== undefined) {
       // The whole answer was already in when the handler got it (small streams arrive in one read).
       this.settle();
-      this.record.deferred = false;
+      this.context.record.deferred = false;
       return;
     }
     this.deferred = true;
-    this.record.deferred = true;
+    this.context.record.deferred = true;
   }
 
   /** The answer was read whole by the handler (or had no body). */
   whole(bytes: Uint8Array | null): void {
-    const record = this.record;
+    const record = this.context.record;
     // A whole answer is not a stream: no time to first token for it.
     record.ttftMs = undefined;
     record.streamMs = undefined;
@@ -71,7 +67,7 @@ export class AnswerObserver {
   }
 
   private settle(): void {
-    const record = this.record;
+    const record = this.context.record;
     if (this.firstAt !== undefined && this.endedAt > 0) record.streamMs = this.endedAt - this.firstAt;
     if (this.ended === "complete") {
       const usage = usageFromTail(this.tail.text());

@@ -186,16 +186,14 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
       req.failureTrailer !== undefined ||
       req.onChunk !== undefined ||
       deadline !== null;
-    const init = {
-      status: res.status,
-      statusText: res.statusText,
-      headers: req.responseHeaders === undefined ? res.headers : req.responseHeaders([...res.headers]),
-    };
+    // The caller's headers need a new Response; without them fetch's own is handed on where it can be.
+    const headers = req.responseHeaders === undefined ? null : req.responseHeaders([...res.headers]);
+    const init = { status: res.status, statusText: res.statusText, headers: headers ?? res.headers };
     if (noBody || (opts.readTimeoutMs === 0 && !observed)) {
       inFlight--;
       if (deadline !== null && noBody) clearTimeout(deadline);
       if (noBody) req.onBodyEnd?.("complete");
-      return req.responseHeaders === undefined ? res : new Response(noBody ? null : body, init);
+      return headers === null ? res : new Response(noBody ? null : body, init);
     }
     let counted = true;
     const done = () => {
