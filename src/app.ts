@@ -135,6 +135,7 @@ export async function startApp(
   const collect = config.server.request_stats;
   const onRequestEnd = (record: RequestRecord) => {
     const durationMs = record.endedAt - record.started;
+    // The answer as the client got it: an endpoint's 4xx/5xx passed through, or olla's own.
     if (record.status >= 400) record.failure ??= `http_${Math.floor(record.status / 100)}xx`;
     if (config.server.request_logging) writeAccessLog(logger, record, durationMs);
     if (!collect) return;
@@ -243,6 +244,7 @@ export async function startApp(
           name: endpoint.name,
           status: endpoint.status,
           ...(tally ? tallyJson(tally) : { requests: 0 }),
+          in_flight: endpoint.inFlight,
         };
       }),
     }),
@@ -306,6 +308,7 @@ export async function startApp(
     maxBodySize: serverConfig.request_limits.max_body_size,
     readTimeoutMs: serverConfig.read_timeout,
     responseTimeoutMs: config.proxy.response_timeout,
+    writeTimeoutMs: config.server.write_timeout,
     models: discovery && {
       strategy: config.model_registry.routing_strategy.type,
       fallback: config.model_registry.routing_strategy.options.fallback_behavior,

@@ -104,7 +104,10 @@ export const configSchema = z.object({
         "10s",
         "Time to send a request head. Bun enforces a fixed 10 s (silent or trickling clients alike); other values warn.",
       ),
-      write_timeout: duration("0s", "Longest time to write a response; keep 0 for streaming."),
+      write_timeout: duration(
+        "0s",
+        "Longest time from a request's arrival to the end of its answer, streams included (0 = off; keep 0 for long streams).",
+      ),
       idle_timeout: duration(
         "0s",
         "Idle keep-alive client connections close after this (0 = read_timeout; ≤255s).",
@@ -379,6 +382,5 @@ export const RETIRED_KEYS: Record<string, string> = {
 
 /** Keys accepted now whose behaviour lands in a later release: setting one says so at start-up. */
 export const NOT_YET_ACTIVE: Record<string, string> = {
-  "server.write_timeout": "not enforced yet; proxy.response_timeout bounds proxied answers",
   "model_registry.unification": "models leave the catalogue as soon as their endpoint stops listing them",
 };

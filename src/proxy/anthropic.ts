@@ -25,8 +25,8 @@ import {
   translateResponse,
 } from "../translate/index.ts";
 import type { AnswerContext, ApiAdapter, PreparedRequest } from "./api-adapter.ts";
-import { adaptedRoute, bodyReadFailure, bodyTimeoutMs, type ProxyDeps } from "./handler.ts";
-import { readBody } from "./inspect.ts";
+import { adaptedRoute, bodyReadFailure, bodyTimeoutMs, type ProxyDeps, routeModel } from "./handler.ts";
+import { inspectBody, readBody, rewriteModel } from "./inspect.ts";
 import { upstreamUrl } from "./target.ts";
 
 export interface AnthropicOptions {
@@ -57,6 +57,16 @@ function errorOf(error: unknown, requestId: string): Response {
   return anthropicErrorResponse(failure.status, failure.message, { type: failure.type, requestId });
 }
 
+/** The client's body with the model under the endpoint's own name for it (alias, case), byte for byte
+ * otherwise. */
+function renamed(
+  bytes: Uint8Array,
+  modelAt: [number, number] | undefined,
+  name: string | undefined,
+): Uint8Array {
+  return name === undefined || modelAt === undefined ? bytes : rewriteModel(bytes, modelAt, name);
+}
+
 /** Passthrough when the endpoint speaks Anthropic and has none of the limitations this request runs into. */
 function nativePath(endpoint: Endpoint, needs: readonly string[], passthrough: boolean): string | undefined {
   const native = endpoint.profile.anthropic;
@@ -69,7 +79,7 @@ export function anthropicAdapter(options: AnthropicOptions): ApiAdapter {
   return {
     maxBodySize: options.maxMessageSize,
     accepts: (endpoint) => endpoint.profile.openaiCompatible || endpoint.profile.anthropic !== undefined,
-    prepare(bytes, { requestId, headers: clientHeaders }): PreparedRequest | Response {
+    prepare(bytes, { requestId, headers: clientHeaders, modelAt }): PreparedRequest | Response {
       const session = (options.sessionHeader && clientHeaders.get(options.sessionHeader)) || requestId;
       let raw: unknown;
       let translated: ReturnType<typeof translateRequest>;
@@ -95,12 +105,8 @@ export function anthropicAdapter(options: AnthropicOptions): ApiAdapter {
         forEndpoint(endpoint, backendName) {
           const native = nativePath(endpoint, needs, options.passthrough);
           if (native !== undefined) {
-            // The client's bytes as they came, unless the endpoint calls the model by another name.
-            const body =
-              backendName === undefined || backendName === translated.anthropic.model
-                ? bytes
-                : encoder.encode(JSON.stringify({ ...(raw as object), model: backendName }));
-            return { path: native, body, mode: "passthrough" };
+            // The client's bytes as they came, with the model renamed if the endpoint calls it otherwise.
+            return { path: native, body: renamed(bytes, modelAt, backendName), mode: "passthrough" };
           }
           const name = backendName ?? translated.anthropic.model;
           let body = bodies.get(name);
@@ -191,14 +197,20 @@ export function anthropicRoutes(deps: ProxyDeps, options: AnthropicOptions): Rou
           const parsed = parseCountTokensRequest(raw);
           context.record.model = parsed.model;
           // A backend that counts natively gives the real figure; anything else gets the estimate.
-          for (const endpoint of endpointsListing(deps, parsed.model)) {
+          const { modelAt } = inspectBody(bytes, "application/json");
+          for (const { endpoint, name } of await servingModel(
+            deps,
+            adapter,
+            parsed.model,
+            context.url.pathname,
+          )) {
             const native = endpoint.profile.anthropic;
             if (!native?.tokenCount) continue;
             const counted = await askBackend(
               deps,
               endpoint,
               countTokensPath(native.messagesPath),
-              bytes,
+              renamed(bytes, modelAt, name),
               request,
             );
             if (counted !== undefined) {
@@ -229,14 +241,21 @@ export function anthropicRoutes(deps: ProxyDeps, options: AnthropicOptions): Rou
   ];
 }
 
-/** Routable endpoints that list `model` (every routable one while model discovery is off). */
-function endpointsListing(deps: ProxyDeps, model: string): Endpoint[] {
-  const known = deps.models;
-  return deps.endpoints.filter(
-    (endpoint) =>
-      deps.isRoutable(endpoint) &&
-      (!known || known.catalogue(endpoint).models.some((entry) => entry.name === model)),
-  );
+/** Routable endpoints that can serve `model`, found as /v1/messages finds them (aliases, case, unified
+ * names), in routing order, each with its own name for the model where that differs; every routable
+ * endpoint of the API while model discovery is off. */
+async function servingModel(
+  deps: ProxyDeps,
+  adapter: ApiAdapter,
+  model: string,
+  pathname: string,
+): Promise<{ endpoint: Endpoint; name?: string }[]> {
+  const inScope = deps.endpoints.filter(adapter.accepts);
+  if (!deps.models) return inScope.filter(deps.isRoutable).map((endpoint) => ({ endpoint }));
+  let route = routeModel(deps.models, model, inScope, deps.isRoutable, pathname, adapter.accepts);
+  if (route instanceof Promise) route = await route;
+  const { nameOn } = route;
+  return route.tiers.flat().map((endpoint) => ({ endpoint, name: nameOn.get(endpoint) }));
 }
 
 async function askBackend(

@@ -31,11 +31,18 @@ export interface PreparedRequest {
   respond(response: Response, context: AnswerContext): Promise<Response>;
 }
 
+export interface PrepareInfo {
+  requestId: string;
+  headers: Headers;
+  /** Where the body's top-level "model" string lies, for renaming it byte-exactly (inspectBody). */
+  modelAt: [start: number, end: number] | undefined;
+}
+
 export interface ApiAdapter {
   /** Largest body this API accepts (413 above). */
   maxBodySize: number;
   /** Parses and validates the client's body: the prepared request, or the error to answer with. */
-  prepare(body: Uint8Array, request: { requestId: string; headers: Headers }): PreparedRequest | Response;
+  prepare(body: Uint8Array, request: PrepareInfo): PreparedRequest | Response;
   /** Endpoints that can serve this API at all (natively or through translation). */
   accepts(endpoint: Endpoint): boolean;
 }

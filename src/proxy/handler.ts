@@ -56,6 +56,8 @@ export interface ProxyDeps {
   readTimeoutMs: number;
   /** Whole-response deadline (0 = none). */
   responseTimeoutMs: number;
+  /** server.write_timeout: each answer must be complete this long after its request arrived (0 = none). */
+  writeTimeoutMs: number;
   /** Model-aware routing; absent when model discovery is off. */
   models?: ModelRouting;
   /** server.auth is on: the client's Authorization / x-api-key belong to olla, not the endpoint. */
@@ -139,7 +141,7 @@ function speaksPath(path: string): (endpoint: Endpoint) => boolean {
 }
 
 /** Synchronous unless a miss makes the endpoints be asked again (no promise per routed request). */
-function routeModel(
+export function routeModel(
   models: ModelRouting,
   model: string,
   inScope: readonly Endpoint[],
@@ -179,6 +181,16 @@ async function refreshThenRoute(models: ModelRouting, input: ModelRoutingInput):
  * (0: no deadline). */
 export function bodyTimeoutMs(deps: ProxyDeps, record: RequestRecord): number {
   return deps.readTimeoutMs > 0 ? Math.max(1, deps.readTimeoutMs - (performance.now() - record.started)) : 0;
+}
+
+/** How long an endpoint's answer may take, and which setting says so: proxy.response_timeout, or what
+ * is left of server.write_timeout when that is sooner (it runs from the request's arrival, as Go's
+ * WriteTimeout does). 0: no deadline. */
+function answerDeadline(deps: ProxyDeps, record: RequestRecord): { ms: number; setting: string } {
+  const response = { ms: deps.responseTimeoutMs, setting: "proxy.response_timeout" };
+  if (deps.writeTimeoutMs <= 0) return response;
+  const left = Math.max(1, deps.writeTimeoutMs - (performance.now() - record.started));
+  return response.ms > 0 && response.ms <= left ? response : { ms: left, setting: "server.write_timeout" };
 }
 
 /** The answer to a request body that could not be read: too large, too slow, or cut short. */
@@ -244,6 +256,8 @@ class Attempt implements UpstreamRequest {
     readonly headers: HeaderPairs,
     readonly signal: AbortSignal,
     readonly deadlineMs: number,
+    /** The setting deadlineMs comes from, named when it expires. */
+    readonly deadlineSetting: string,
     private readonly shared: RequestScope,
     /** x-olla-mode for an adapted request (passthrough, translation). */
     private readonly mode: string | undefined,
@@ -294,7 +308,7 @@ class Attempt implements UpstreamRequest {
     return errorTrailer(
       streamFormat(contentType),
       error.kind === "response_timeout"
-        ? `olla: ${error.message}`
+        ? `olla: ${error.message} (${this.deadlineSetting})`
         : `olla: endpoint ${this.endpoint.name} failed mid-stream: ${describe(error)}`,
       lastByte,
     );
@@ -379,6 +393,7 @@ async function proxyRequest(
     const result = adapter.prepare(body instanceof Uint8Array ? body : new Uint8Array(0), {
       requestId: context.record.requestId,
       headers: request.headers,
+      modelAt: facts.modelAt,
     });
     if (result instanceof Response) return result;
     prepared = result;
@@ -450,6 +465,7 @@ async function proxyRequest(
     let attempt: Attempt;
     let response: Response;
     let adapted: AdaptedRequest | undefined;
+    const deadline = answerDeadline(deps, record);
     try {
       const name = nameOn?.get(endpoint);
       adapted = prepared?.forEndpoint(endpoint, name);
@@ -466,7 +482,8 @@ async function proxyRequest(
           clientKeysAreOurs: deps.clientKeysAreOurs,
         }),
         request.signal,
-        deps.responseTimeoutMs,
+        deadline.ms,
+        deadline.setting,
         shared,
         adapted?.mode,
       );
@@ -511,10 +528,11 @@ async function proxyRequest(
         continue;
       }
       endpoint.breaker.failure();
-      tried.push({ endpoint: endpoint.name, error: describe(error) });
+      const why = timedOut ? `${describe(error)} (${deadline.setting})` : describe(error);
+      tried.push({ endpoint: endpoint.name, error: why });
       record.failure = failureCause(error);
       const status = timedOut ? 504 : 502;
-      return errorResponse(family, status, `endpoint ${endpoint.name} failed: ${describe(error)}`, {
+      return errorResponse(family, status, `endpoint ${endpoint.name} failed: ${why}`, {
         code: status === 504 ? "upstream_timeout" : "upstream_error",
         details: { tried },
       });
@@ -524,7 +542,6 @@ async function proxyRequest(
     endpoint.traffic.requests++;
     endpoint.traffic.responseTimeTotalMs += attempt.responseTimeMs;
     if (response.status >= 500) endpoint.traffic.failures++;
-    if (response.status >= 400) record.failure = response.status >= 500 ? "http_5xx" : "http_4xx";
     // The client's headers already: the attempt made them from the endpoint's (responseHeaders).
     const headers = response.headers;
     const contentType = attempt.contentType;

@@ -107,7 +107,7 @@ export interface StatsOptions {
 }
 
 export interface RequestStats {
-  /** A request went to `endpoint` (in-flight until finish). */
+  /** A request went to `endpoint`: in flight for its model (and the model on that endpoint) until finish. */
   start(endpoint: string, model: string | undefined): void;
   /** The request `start`ed on `endpoint` is over, after durationMs. */
   finish(endpoint: string, outcome: RequestOutcome, durationMs: number): void;
@@ -155,7 +155,7 @@ export function createRequestStats(options: StatsOptions): RequestStats {
 
   return {
     start(endpoint, model) {
-      endpointTally(endpoint).inFlight++;
+      // Per endpoint alone, in flight is the router's count (Endpoint.inFlight); per model it is kept here.
       if (model === undefined) return;
       const { entry, tally } = pairTally(model, endpoint);
       entry.total.inFlight++;
@@ -163,9 +163,7 @@ export function createRequestStats(options: StatsOptions): RequestStats {
     },
     finish(name, outcome, durationMs) {
       const at = now();
-      const endpoint = endpointTally(name);
-      endpoint.inFlight = Math.max(0, endpoint.inFlight - 1);
-      add(endpoint, outcome, durationMs, at);
+      add(endpointTally(name), outcome, durationMs, at);
       if (outcome.model === undefined) return;
       const { entry, tally } = pairTally(outcome.model, name);
       entry.total.inFlight = Math.max(0, entry.total.inFlight - 1);
@@ -175,9 +173,7 @@ export function createRequestStats(options: StatsOptions): RequestStats {
     },
     failedOver(name, model, failure) {
       const at = now();
-      const endpoint = endpointTally(name);
-      endpoint.inFlight = Math.max(0, endpoint.inFlight - 1);
-      countFailure(endpoint, failure, at);
+      countFailure(endpointTally(name), failure, at);
       if (model === undefined) return;
       const { entry, tally } = pairTally(model, name);
       entry.total.inFlight = Math.max(0, entry.total.inFlight - 1);

@@ -98,7 +98,7 @@ beforeAll(async () => {
   olla = await startTestOlla(
     `server:\n  rate_limits:\n    per_ip_requests_per_minute: 0\n` +
       `translators:\n  anthropic:\n    max_message_size: 64KiB\n` +
-      `model_aliases:\n  claude-sonnet-4-5: [qwen-openai]\n` +
+      `model_aliases:\n  claude-sonnet-4-5: [qwen-openai]\n  claude-haiku-4-5: [qwen-native]\n` +
       endpointsYaml([
         { name: "sglang-box", url: translated.url, type: "sglang" },
         { name: "vllm-box", url: native.url, type: "vllm" },
@@ -331,6 +331,23 @@ describe("passthrough to a native Anthropic endpoint", () => {
     expect(streamed.content[0]).toMatchObject({ type: "text", text: replyTokens(4).join("") });
     expect(native.requests.filter((request) => request.path === "/v1/chat/completions").length).toBe(0);
   });
+
+  test("an alias: only the model is renamed, the rest goes byte for byte as the client sent it", async () => {
+    native.clearRequests();
+    const sent = (model: string) =>
+      `{"model":  ${JSON.stringify(model)}, "max_tokens":30,\n "messages": [{"role":"user","content":"hi"}]}`;
+    const response = await fetch(`${olla.url}/olla/anthropic/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: sent("claude-haiku-4-5"),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-olla-mode")).toBe("passthrough");
+    await response.arrayBuffer();
+    expect(native.requests.find((request) => request.path === "/v1/messages")!.body).toBe(
+      sent("qwen-native"),
+    );
+  });
 });
 
 describe("errors in Anthropic's format", () => {
@@ -457,6 +474,7 @@ describe("a backend that counts tokens, and the inspector", () => {
     inspected = await startTestOlla(
       `server:\n  rate_limits:\n    per_ip_requests_per_minute: 0\n` +
         // Translated, so the inspector sees the answer too (passthrough answers go back untouched).
+        `model_aliases:\n  claude-counter: [qwen-counted]\n` +
         `translators:\n  anthropic:\n    passthrough_enabled: false\n` +
         `    inspector:\n      enabled: true\n      output_dir: ${dir}\n` +
         endpointsYaml([{ name: "llama-box", url: counting.url, type: "llamacpp" }]),
@@ -482,6 +500,19 @@ describe("a backend that counts tokens, and the inspector", () => {
       input_tokens: number;
     };
     expect(await response.json()).toEqual({ input_tokens: direct.input_tokens });
+  });
+
+  test("count_tokens for an alias asks the backend under the backend's name for the model", async () => {
+    counting.clearRequests();
+    const response = await fetch(`${inspected.url}/olla/anthropic/v1/messages/count_tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-counter", messages: [{ role: "user", content: "a few words" }] }),
+    });
+    expect(response.headers.get("x-olla-token-count")).toBe("backend");
+    expect(response.headers.get("x-olla-endpoint")).toBe("llama-box");
+    expect((await response.json()) as object).toHaveProperty("input_tokens");
+    expect(lastBody(counting, "/v1/messages/count_tokens").model).toBe("qwen-counted");
   });
 
   test("the inspector writes the request and the answer to <dir>/<day>/<session>.jsonl", async () => {

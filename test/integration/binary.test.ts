@@ -3,7 +3,7 @@
 // archives (tar.gz, and zip for Windows) and SHA256SUMS; and the cross-compiled linux-arm64 build.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inflateRawSync } from "node:zlib";
@@ -87,15 +87,23 @@ describe("the host binary", () => {
     });
   });
 
-  test("reads OLLA_CONFIG_FILE", async () => {
-    const file = join(work, "custom.yaml");
+  test("reads OLLA_CONFIG_FILE, and extra profiles beside it (the image's /config/profiles)", async () => {
+    const dir = join(work, "image-config");
+    mkdirSync(join(dir, "profiles"), { recursive: true });
+    writeFileSync(
+      join(dir, "profiles", "koboldcpp.yaml"),
+      "name: koboldcpp\nrouting:\n  prefixes: [kobold]\napi:\n  health_check_path: /api/v1/info/version\n  model_discovery_path: /v1/models\n",
+    );
+    const file = join(dir, "custom.yaml");
+    // An endpoint of a type only the extra profile defines: without it start-up stops (exit 2).
     writeFileSync(
       file,
-      "discovery:\n  static:\n    endpoints:\n      - url: http://127.0.0.1:9\n        name: one\n",
+      "discovery:\n  static:\n    endpoints:\n      - url: http://127.0.0.1:9\n        name: one\n" +
+        "      - {url: 'http://127.0.0.1:5001', name: kobold, type: kobold}\n",
     );
     await serving({ OLLA_CONFIG_FILE: file }, async (started) => {
       expect(started.config).toBe(file);
-      expect(started.endpoints).toBe(1);
+      expect(started.endpoints).toBe(2);
       expect(await healthOf(started.listen)).toEqual({ status: "healthy" });
     });
   });

@@ -502,6 +502,65 @@ describe("response timeout", () => {
   });
 });
 
+describe.each(["olla", "sherpa"])("server.write_timeout (engine %s)", (engine) => {
+  let slow: FakeUpstream;
+  let late: FakeUpstream;
+  let olla: TestOlla;
+  beforeAll(async () => {
+    slow = await startFakeUpstream({ kind: "vllm", chunks: 50, chunkDelayMs: 40 });
+    late = await startFakeUpstream({ kind: "ollama", chunks: 2, headerDelayMs: 1500 });
+    olla = await startTestOlla(
+      `server:\n  write_timeout: 400ms\nproxy:\n  engine: ${engine}\n` +
+        endpointsYaml([
+          { name: "slow", url: slow.url, type: "vllm" },
+          { name: "late", url: late.url, type: "ollama" },
+        ]),
+    );
+  });
+  afterAll(async () => {
+    await olla.stop();
+    await slow.stop();
+    await late.stop();
+  });
+  const chat = (path: string, model: string, stream: boolean) =>
+    fetch(`${olla.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }], stream }),
+    });
+
+  test("a stream that runs past it ends with an error event naming the setting", async () => {
+    const started = performance.now();
+    const response = await chat("/olla/vllm/v1/chat/completions", "meta-llama/Llama-3.2-3B-Instruct", true);
+    expect(response.status).toBe(200);
+    const { events } = await readSse(response);
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(events.length).toBeLessThan(40);
+    expect(events.at(-1)!.event).toBe("error");
+    expect(events.at(-1)!.data).toContain("server.write_timeout");
+  });
+
+  test("an endpoint that has not answered by then: 504 naming the setting, well before its headers", async () => {
+    const started = performance.now();
+    const response = await chat("/olla/ollama/api/chat", "llama3.2:latest", false);
+    expect(response.status).toBe(504);
+    expect(performance.now() - started).toBeLessThan(1200);
+    expect(((await response.json()) as { error: string }).error).toContain("server.write_timeout");
+  });
+
+  test("an answer complete within it is untouched", async () => {
+    slow.set({ chunks: 3, chunkDelayMs: 20 });
+    try {
+      const response = await chat("/olla/vllm/v1/chat/completions", "meta-llama/Llama-3.2-3B-Instruct", true);
+      const { events } = await readSse(response);
+      expect(events.some((event) => event.event === "error")).toBe(false);
+      expect(events.at(-1)!.data).toBe("[DONE]");
+    } finally {
+      slow.set({ chunks: 50, chunkDelayMs: 40 });
+    }
+  });
+});
+
 describe("quiet streams", () => {
   test("a 15 s silent wait (before headers and mid-stream) is not cut by Bun's idle timeout", async () => {
     // Two servers, so each request gets exactly one of the two silences.

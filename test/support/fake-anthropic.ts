@@ -51,10 +51,12 @@ export async function messages(ctx: RouteContext): Promise<Response> {
   );
 }
 
-/** `POST /v1/messages/count_tokens` (llama.cpp): the fake's own token count of system + messages. */
+/** `POST /v1/messages/count_tokens` (llama.cpp): the fake's own token count of system + messages, for a
+ * model it serves (404 otherwise, as for messages). */
 export async function countTokensRoute(ctx: RouteContext): Promise<Response> {
   const { body } = ctx;
   if (!Array.isArray(body.messages))
     return errorResponse(ctx.kind, ctx.path, 400, "messages: Field required");
+  if (!(await ctx.useModel(body.model))) return modelNotFound(ctx.kind, ctx.path, body.model);
   return Response.json({ input_tokens: countTokens(textOf(body.system ?? "") + textOf(body.messages)) });
 }

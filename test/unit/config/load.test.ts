@@ -434,13 +434,19 @@ model_aliases:
 
   test("keys whose feature is not active yet are accepted with a warning saying so", () => {
     const report = load({
-      configPath: yamlFile("server:\n  write_timeout: 5m\n"),
+      configPath: yamlFile("model_registry:\n  unification:\n    stale_threshold: 1h\n"),
       env: { OLLA_TRANSLATORS_ANTHROPIC_ENABLED: "false" },
     });
     expect(errors(report.problems)).toEqual([]);
     expect(warnings(report.problems).map((problem) => problem.message)).toEqual([
-      "accepted, but not enforced yet; proxy.response_timeout bounds proxied answers",
+      "accepted, but models leave the catalogue as soon as their endpoint stops listing them",
     ]);
+    expect(report.config!.model_registry.unification.stale_threshold).toBe(3_600_000);
+  });
+
+  test("server.write_timeout is in force: no not-yet-active warning", () => {
+    const report = load({ configPath: yamlFile("server:\n  write_timeout: 5m\n") });
+    expect(report.problems).toEqual([]);
     expect(report.config!.server.write_timeout).toBe(300_000);
   });
 

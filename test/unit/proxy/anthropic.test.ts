@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { applyProfile } from "../../../src/endpoints/index.ts";
 import { anthropicAdapter } from "../../../src/proxy/anthropic.ts";
 import type { PreparedRequest } from "../../../src/proxy/api-adapter.ts";
+import { inspectBody } from "../../../src/proxy/inspect.ts";
 import { testEndpoint } from "../../support/endpoints.ts";
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
@@ -16,7 +17,9 @@ function adapter(passthrough = true) {
 }
 
 function prepare(body: unknown, passthrough = true): PreparedRequest {
-  const prepared = adapter(passthrough).prepare(encode(body), { requestId: "r1", headers: new Headers() });
+  const bytes = encode(body);
+  const { modelAt } = inspectBody(bytes, "application/json");
+  const prepared = adapter(passthrough).prepare(bytes, { requestId: "r1", headers: new Headers(), modelAt });
   if (prepared instanceof Response) throw new Error("expected a prepared request");
   return prepared;
 }
@@ -65,6 +68,7 @@ describe("anthropic adapter: passthrough or translation per endpoint", () => {
     const answer = adapter().prepare(new TextEncoder().encode("{nope"), {
       requestId: "r9",
       headers: new Headers(),
+      modelAt: undefined,
     });
     expect(answer).toBeInstanceOf(Response);
     const response = answer as Response;

@@ -22,7 +22,7 @@ describe("request stats", () => {
   test("per endpoint and per model, with the split per endpoint", () => {
     const stats = createRequestStats({ maxModels: 10, modelIdleMs: 60_000 });
     stats.start("gpu-1", "llama3.2");
-    expect(stats.endpoint("gpu-1")!.inFlight).toBe(1);
+    expect(stats.model("llama3.2")!.inFlight).toBe(1);
     finish(stats, outcome({ ttftMs: 50, streamMs: 1000, usage: { input: 10, output: 40 } }));
     stats.start("gpu-2", "llama3.2");
     finish(stats, outcome({ endpoint: "gpu-2", status: 502, failure: "upstream_error" }));
