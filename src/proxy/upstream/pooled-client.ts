@@ -17,7 +17,7 @@
 
 import { isIP } from "node:net";
 import type { Socket, SocketHandler } from "bun";
-import { type BodySink, createBodySink } from "./body-sink.ts";
+import { BodySink, type BodySinkHooks } from "./body-sink.ts";
 import { type EncodedRequest, encodeRequest } from "./http1-request.ts";
 import {
   BODY,
@@ -618,29 +618,43 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     return { status: head.status, statusText: head.statusText, headers };
   }
 
+  /** What the consumer of a streamed body does to its exchange: pause or resume the socket, or drop
+   * both (a class: one object per stream, no closures). */
+  class SinkHooks implements BodySinkHooks {
+    constructor(
+      private readonly conn: Conn,
+      private readonly ex: Exchange,
+    ) {}
+
+    pause(): void {
+      const { conn, ex } = this;
+      if (ex.conn === conn && !conn.paused) {
+        conn.paused = true;
+        conn.socket?.pause();
+      }
+    }
+
+    resume(): void {
+      const { conn, ex } = this;
+      if (ex.conn === conn && conn.paused) {
+        conn.paused = false;
+        ex.lastRead = performance.now();
+        conn.socket?.resume();
+      }
+    }
+
+    cancel(): void {
+      // The consumer dropped the body: the rest of this response must never reach another request.
+      const { conn, ex } = this;
+      if (ex.phase === X_DONE) return;
+      finishExchange(ex);
+      destroyConn(conn, false);
+      ex.req.onBodyEnd?.("cancelled");
+    }
+  }
+
   function startStreaming(conn: Conn, ex: Exchange, head: ResponseHead): void {
-    const sink = createBodySink(opts.streamBufferSize, {
-      pause() {
-        if (ex.conn === conn && !conn.paused) {
-          conn.paused = true;
-          conn.socket?.pause();
-        }
-      },
-      resume() {
-        if (ex.conn === conn && conn.paused) {
-          conn.paused = false;
-          ex.lastRead = performance.now();
-          conn.socket?.resume();
-        }
-      },
-      cancel() {
-        // The consumer dropped the body: the rest of this response must never reach another request.
-        if (ex.phase === X_DONE) return;
-        finishExchange(ex);
-        destroyConn(conn, false);
-        ex.req.onBodyEnd?.("cancelled");
-      },
-    });
+    const sink = new BodySink(opts.streamBufferSize, new SinkHooks(conn, ex));
     const res = new Response(sink.stream, responseInit(ex, head));
     ex.sink = sink;
     ex.phase = X_BODY;
