@@ -57,16 +57,6 @@ function errorOf(error: unknown, requestId: string): Response {
   return anthropicErrorResponse(failure.status, failure.message, { type: failure.type, requestId });
 }
 
-/** The client's body with the model under the endpoint's own name for it (alias, case), byte for byte
- * otherwise. */
-function renamed(
-  bytes: Uint8Array,
-  modelAt: [number, number] | undefined,
-  name: string | undefined,
-): Uint8Array {
-  return name === undefined || modelAt === undefined ? bytes : rewriteModel(bytes, modelAt, name);
-}
-
 /** Passthrough when the endpoint speaks Anthropic and has none of the limitations this request runs into. */
 function nativePath(endpoint: Endpoint, needs: readonly string[], passthrough: boolean): string | undefined {
   const native = endpoint.profile.anthropic;
@@ -106,7 +96,7 @@ export function anthropicAdapter(options: AnthropicOptions): ApiAdapter {
           const native = nativePath(endpoint, needs, options.passthrough);
           if (native !== undefined) {
             // The client's bytes as they came, with the model renamed if the endpoint calls it otherwise.
-            return { path: native, body: renamed(bytes, modelAt, backendName), mode: "passthrough" };
+            return { path: native, body: rewriteModel(bytes, modelAt, backendName), mode: "passthrough" };
           }
           const name = backendName ?? translated.anthropic.model;
           let body = bodies.get(name);
@@ -210,7 +200,7 @@ export function anthropicRoutes(deps: ProxyDeps, options: AnthropicOptions): Rou
               deps,
               endpoint,
               countTokensPath(native.messagesPath),
-              renamed(bytes, modelAt, name),
+              rewriteModel(bytes, modelAt, name),
               request,
             );
             if (counted !== undefined) {

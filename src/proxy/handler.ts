@@ -183,14 +183,20 @@ export function bodyTimeoutMs(deps: ProxyDeps, record: RequestRecord): number {
   return deps.readTimeoutMs > 0 ? Math.max(1, deps.readTimeoutMs - (performance.now() - record.started)) : 0;
 }
 
-/** How long an endpoint's answer may take, and which setting says so: proxy.response_timeout, or what
- * is left of server.write_timeout when that is sooner (it runs from the request's arrival, as Go's
- * WriteTimeout does). 0: no deadline. */
-function answerDeadline(deps: ProxyDeps, record: RequestRecord): { ms: number; setting: string } {
-  const response = { ms: deps.responseTimeoutMs, setting: "proxy.response_timeout" };
+/** How long an endpoint's answer may take: proxy.response_timeout, or what is left of server.write_timeout
+ * when that is sooner (it runs from the request's arrival, as Go's WriteTimeout does). 0: none. */
+function answerDeadlineMs(deps: ProxyDeps, record: RequestRecord): number {
+  const response = deps.responseTimeoutMs;
   if (deps.writeTimeoutMs <= 0) return response;
   const left = Math.max(1, deps.writeTimeoutMs - (performance.now() - record.started));
-  return response.ms > 0 && response.ms <= left ? response : { ms: left, setting: "server.write_timeout" };
+  return response > 0 && response <= left ? response : left;
+}
+
+/** The setting a deadline from answerDeadlineMs came from, named when it expires. */
+function deadlineSetting(deps: ProxyDeps, deadlineMs: number): string {
+  return deps.writeTimeoutMs > 0 && (deps.responseTimeoutMs === 0 || deadlineMs < deps.responseTimeoutMs)
+    ? "server.write_timeout"
+    : "proxy.response_timeout";
 }
 
 /** The answer to a request body that could not be read: too large, too slow, or cut short. */
@@ -232,7 +238,7 @@ function describe(error: unknown): string {
 /** What every try of one request shares. */
 interface RequestScope {
   context: RouteContext;
-  logger: Logger;
+  deps: ProxyDeps;
   model: string | undefined;
   /** X-Olla-Routing-* headers, when model routing ran. */
   routing: Record<string, string> | undefined;
@@ -256,8 +262,6 @@ class Attempt implements UpstreamRequest {
     readonly headers: HeaderPairs,
     readonly signal: AbortSignal,
     readonly deadlineMs: number,
-    /** The setting deadlineMs comes from, named when it expires. */
-    readonly deadlineSetting: string,
     private readonly shared: RequestScope,
     /** x-olla-mode for an adapted request (passthrough, translation). */
     private readonly mode: string | undefined,
@@ -296,7 +300,7 @@ class Attempt implements UpstreamRequest {
     this.release();
     this.observer.onBodyEnd(outcome);
     if (outcome === "failed") {
-      this.shared.logger.warn("stream cut by the endpoint", {
+      this.shared.deps.logger.warn("stream cut by the endpoint", {
         request_id: this.shared.context.record.requestId,
         endpoint: this.endpoint.name,
         error: describe(error),
@@ -308,7 +312,7 @@ class Attempt implements UpstreamRequest {
     return errorTrailer(
       streamFormat(contentType),
       error.kind === "response_timeout"
-        ? `olla: ${error.message} (${this.deadlineSetting})`
+        ? `olla: ${error.message} (${deadlineSetting(this.shared.deps, this.deadlineMs)})`
         : `olla: endpoint ${this.endpoint.name} failed mid-stream: ${describe(error)}`,
       lastByte,
     );
@@ -449,7 +453,7 @@ async function proxyRequest(
   candidates = tiers.shift() ?? [];
 
   const tried: { endpoint: string; error: string }[] = [];
-  const shared: RequestScope = { context, logger: deps.logger, model: facts.model, routing };
+  const shared: RequestScope = { context, deps, model: facts.model, routing };
 
   while (candidates.length > 0 || tiers.length > 0) {
     if (candidates.length === 0) candidates = tiers.shift() ?? [];
@@ -465,7 +469,7 @@ async function proxyRequest(
     let attempt: Attempt;
     let response: Response;
     let adapted: AdaptedRequest | undefined;
-    const deadline = answerDeadline(deps, record);
+    const deadlineMs = answerDeadlineMs(deps, record);
     try {
       const name = nameOn?.get(endpoint);
       adapted = prepared?.forEndpoint(endpoint, name);
@@ -482,8 +486,7 @@ async function proxyRequest(
           clientKeysAreOurs: deps.clientKeysAreOurs,
         }),
         request.signal,
-        deadline.ms,
-        deadline.setting,
+        deadlineMs,
         shared,
         adapted?.mode,
       );
@@ -528,7 +531,7 @@ async function proxyRequest(
         continue;
       }
       endpoint.breaker.failure();
-      const why = timedOut ? `${describe(error)} (${deadline.setting})` : describe(error);
+      const why = timedOut ? `${describe(error)} (${deadlineSetting(deps, deadlineMs)})` : describe(error);
       tried.push({ endpoint: endpoint.name, error: why });
       record.failure = failureCause(error);
       const status = timedOut ? 504 : 502;

@@ -273,8 +273,14 @@ export function bodyPrefix(body: StreamingBody, bytes: number): Promise<Uint8Arr
   });
 }
 
-/** The body with its top-level model replaced (the rest byte for byte as the client sent it). */
-export function rewriteModel(body: Uint8Array, at: [number, number], model: string): Uint8Array {
+/** The body with its top-level model replaced (the rest byte for byte as the client sent it); as it is
+ * when there is no other name, or no model string (`at`, from inspectBody) to replace. */
+export function rewriteModel(
+  body: Uint8Array,
+  at: [number, number] | undefined,
+  model: string | undefined,
+): Uint8Array {
+  if (at === undefined || model === undefined) return body;
   const replacement = new TextEncoder().encode(JSON.stringify(model));
   const out = new Uint8Array(body.byteLength - (at[1] - at[0]) + replacement.byteLength);
   out.set(body.subarray(0, at[0]), 0);

@@ -495,6 +495,7 @@ describe("response timeout", () => {
       expect(events.length).toBeLessThan(40);
       expect(events.at(-1)!.event).toBe("error");
       expect(events.at(-1)!.data).toContain("400 ms");
+      expect(events.at(-1)!.data).toContain("proxy.response_timeout");
     } finally {
       await olla.stop();
       await slow.stop();
@@ -546,6 +547,33 @@ describe.each(["olla", "sherpa"])("server.write_timeout (engine %s)", (engine) =
     expect(response.status).toBe(504);
     expect(performance.now() - started).toBeLessThan(1200);
     expect(((await response.json()) as { error: string }).error).toContain("server.write_timeout");
+  });
+
+  test("it runs from the request's arrival: a slow upload uses up part of it", async () => {
+    // 300 ms of upload + 250 ms to the endpoint's headers: past 400 ms in all, though the endpoint alone
+    // answers within it.
+    late.set({ headerDelayMs: 250 });
+    try {
+      const text = JSON.stringify({ model: "llama3.2:latest", messages: [{ role: "user", content: "hi" }] });
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(encoder.encode(text.slice(0, 10)));
+          await Bun.sleep(300);
+          controller.enqueue(encoder.encode(text.slice(10)));
+          controller.close();
+        },
+      });
+      const response = await fetch(`${olla.url}/olla/ollama/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      expect(response.status).toBe(504);
+      expect(((await response.json()) as { error: string }).error).toContain("server.write_timeout");
+    } finally {
+      late.set({ headerDelayMs: 1500 });
+    }
   });
 
   test("an answer complete within it is untouched", async () => {

@@ -150,7 +150,3 @@ export class BodySink {
     else this.hooks.resume();
   }
 }
-
-export function createBodySink(highWaterMark: number, hooks: BodySinkHooks): BodySink {
-  return new BodySink(highWaterMark, hooks);
-}

@@ -2,7 +2,7 @@
 // clean end versus failure, and cancel reported once.
 
 import { describe, expect, test } from "bun:test";
-import { createBodySink } from "../../../../src/proxy/upstream/body-sink.ts";
+import { BodySink } from "../../../../src/proxy/upstream/body-sink.ts";
 import { within } from "./raw-server.ts";
 
 function hooks() {
@@ -18,7 +18,7 @@ function hooks() {
 describe("body sink", () => {
   test("reads that arrive before the first pull are copied, not kept as views", async () => {
     const h = hooks();
-    const sink = createBodySink(1024, h);
+    const sink = new BodySink(1024, h);
     const buf = Buffer.from("abc");
     sink.write(buf);
     buf.write("XYZ"); // the socket layer may reuse its buffer
@@ -29,7 +29,7 @@ describe("body sink", () => {
 
   test("too many early bytes pause the upstream until the consumer pulls", async () => {
     const h = hooks();
-    const sink = createBodySink(8, h);
+    const sink = new BodySink(8, h);
     sink.write(Buffer.from("12345"));
     expect(h.calls).toEqual([]);
     sink.write(Buffer.from("67890"));
@@ -43,7 +43,7 @@ describe("body sink", () => {
 
   test("a write beyond the buffer pauses; the consumer catching up resumes", async () => {
     const h = hooks();
-    const sink = createBodySink(16, h);
+    const sink = new BodySink(16, h);
     const reader = sink.stream.getReader();
     const pending = reader.read();
     await Bun.sleep(1);
@@ -59,7 +59,7 @@ describe("body sink", () => {
   });
 
   test("each flushed write reaches a waiting reader as its own read", async () => {
-    const sink = createBodySink(1024, hooks());
+    const sink = new BodySink(1024, hooks());
     const reader = sink.stream.getReader();
     for (const word of ["one", "two", "three"]) {
       const pending = reader.read();
@@ -73,7 +73,7 @@ describe("body sink", () => {
   });
 
   test("fail errors the consumer with that error, before or after the first pull", async () => {
-    const early = createBodySink(1024, hooks());
+    const early = new BodySink(1024, hooks());
     const err = new Error("upstream died");
     early.write(Buffer.from("partial"));
     early.fail(err);
@@ -88,7 +88,7 @@ describe("body sink", () => {
     );
     expect(error).toBe(err);
 
-    const late = createBodySink(1024, hooks());
+    const late = new BodySink(1024, hooks());
     const reader = late.stream.getReader();
     const pending = reader.read();
     await Bun.sleep(1);
@@ -98,7 +98,7 @@ describe("body sink", () => {
 
   test("cancel is reported once and later writes are ignored", async () => {
     const h = hooks();
-    const sink = createBodySink(1024, h);
+    const sink = new BodySink(1024, h);
     const reader = sink.stream.getReader();
     const pending = reader.read();
     await Bun.sleep(1);
