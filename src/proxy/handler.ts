@@ -235,6 +235,8 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+const NO_HEADERS: HeaderPairs = [];
+
 /** What every try of one request shares. */
 interface RequestScope {
   context: RouteContext;
@@ -258,8 +260,10 @@ class Attempt implements UpstreamRequest {
     readonly endpoint: Endpoint,
     readonly url: URL,
     readonly method: string,
-    readonly body: Uint8Array | StreamingBody | null,
-    readonly headers: HeaderPairs,
+    // Released once the answer's head arrives (nothing replays the request after that): a long
+    // stream need not keep the request's body and headers, often a whole chat history.
+    public body: Uint8Array | StreamingBody | null,
+    public headers: HeaderPairs,
     readonly signal: AbortSignal,
     readonly deadlineMs: number,
     private readonly shared: RequestScope,
@@ -272,6 +276,8 @@ class Attempt implements UpstreamRequest {
   /** The client's headers: the endpoint's made safe, olla's added (X-Olla-Request-ID is the server's). */
   responseHeaders(upstream: HeaderPairs): HeaderPairs {
     this.responseTimeMs = performance.now() - this.shared.context.record.started;
+    this.body = null;
+    this.headers = NO_HEADERS;
     const head = clientResponseHeaders(upstream, {
       endpoint: this.endpoint,
       model: this.shared.model,

@@ -94,7 +94,10 @@ interface Conn {
 
 interface Exchange {
   req: UpstreamRequest;
-  encoded: EncodedRequest;
+  /** Until the response head: what a retry on a fresh socket writes again. */
+  encoded: EncodedRequest | null;
+  /** The caller asked for Connection: close. */
+  closeAfter: boolean;
   noBody: boolean;
   resolve: (res: Response) => void;
   reject: (err: unknown) => void;
@@ -375,7 +378,8 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     const body = ex.req.body;
     // A body still arriving is appended to the list: a copy, since a retry starts from the encoded one.
     const streaming = isStreamingBody(body);
-    conn.writeChunks = streaming ? [...ex.encoded.chunks] : ex.encoded.chunks;
+    const chunks = ex.encoded!.chunks;
+    conn.writeChunks = streaming ? [...chunks] : chunks;
     conn.writeIndex = 0;
     conn.writeOffset = 0;
     if (streaming) followBody(conn, ex, body);
@@ -663,6 +667,9 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       armReadTimer(ex, opts.readTimeoutMs);
     }
     ex.resolve(res);
+    // The promise is settled: its two functions (and their scope) need not live as long as the stream.
+    ex.resolve = noop;
+    ex.reject = noop;
   }
 
   function completeExchange(conn: Conn, ex: Exchange, leftover: boolean): void {
@@ -674,7 +681,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     conn.served++;
     // Bytes after the response (we never pipeline), an unfinished request write, or Connection: close
     // from either side all make the socket unfit for the next request.
-    if (keepAlive && !leftover && conn.writeChunks === null && !ex.encoded.closeAfter) release(conn);
+    if (keepAlive && !leftover && conn.writeChunks === null && !ex.closeAfter) release(conn);
     else destroyConn(conn, true);
   }
 
@@ -697,6 +704,8 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
         if (ev === HEAD) {
           const head = p.head!;
           ex.head = head;
+          // Nothing replays the request once its answer began: a long stream need not keep its body.
+          ex.encoded = null;
           if (ex.headTimer !== null) {
             clearTimeout(ex.headTimer);
             ex.headTimer = null;
@@ -886,9 +895,11 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       }
       const pool = poolFor(url);
       return new Promise<Response>((resolve, reject) => {
+        const encoded = encodeRequest(req);
         const ex: Exchange = {
           req,
-          encoded: encodeRequest(req),
+          encoded,
+          closeAfter: encoded.closeAfter,
           noBody: req.method === "HEAD",
           resolve,
           reject,

@@ -20,7 +20,8 @@ export interface UpstreamRequest {
   // The hooks below are called as methods of the request (`this` is the request), so a caller may
   // implement them on a class instead of allocating closures per request.
   /** The headers the returned Response carries, made from the endpoint's (as received: any name case,
-   * in order). Called once, when the head arrives; absent, the endpoint's headers are kept. */
+   * in order). Called once, when the head arrives; absent, the endpoint's headers are kept. Clients
+   * read `body` and `headers` only before this call, so the caller may let go of them here. */
   responseHeaders?: (headers: HeaderPairs) => HeaderPairs;
   /** Told once when a delivered response ends: its body complete, failed, or cancelled by the consumer.
    * Lets the caller observe a stream (in-flight counts, logs) without wrapping it in another stream. */
