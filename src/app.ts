@@ -244,6 +244,7 @@ export async function startApp(
           name: endpoint.name,
           status: endpoint.status,
           ...(tally ? tallyJson(tally) : { requests: 0 }),
+          // Per endpoint, in flight is the router's count; the tallies keep it per model only.
           in_flight: endpoint.inFlight,
         };
       }),

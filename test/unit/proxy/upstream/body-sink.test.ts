@@ -58,6 +58,24 @@ describe("body sink", () => {
     expect(h.calls).toEqual(["pause", "resume"]);
   });
 
+  test("at olla's default of 64 KiB (left to Bun as its own default) a reader's side waits past 64 KiB", async () => {
+    const h = hooks();
+    const sink = new BodySink(64 * 1024, h);
+    const reader = sink.stream.getReader();
+    const pending = reader.read();
+    await Bun.sleep(1);
+    sink.write(Buffer.from("x"));
+    sink.flush();
+    await within(pending, 1000, "read");
+    sink.write(Buffer.alloc(60 * 1024, 97));
+    expect(h.calls).toEqual([]);
+    sink.write(Buffer.alloc(8 * 1024, 97));
+    expect(h.calls).toEqual(["pause"]);
+    await within(reader.read(), 1000, "drain read");
+    await Bun.sleep(5);
+    expect(h.calls).toEqual(["pause", "resume"]);
+  });
+
   test("each flushed write reaches a waiting reader as its own read", async () => {
     const sink = new BodySink(1024, hooks());
     const reader = sink.stream.getReader();
