@@ -15,6 +15,27 @@ function hooks() {
   };
 }
 
+/** A reader has taken the first byte; `fits` more bytes wait in the stream without pausing the upstream,
+ * `overflows` more pause it until the reader catches up. */
+async function pausesPastMark(mark: number, fits: number, overflows: number) {
+  const h = hooks();
+  const sink = new BodySink(mark, h);
+  const reader = sink.stream.getReader();
+  const pending = reader.read();
+  await Bun.sleep(1);
+  sink.write(Buffer.from("x"));
+  sink.flush();
+  expect(Buffer.from((await within(pending, 1000, "read")).value!).toString()).toBe("x");
+  sink.write(Buffer.alloc(fits, 97));
+  expect(h.calls).toEqual([]);
+  sink.write(Buffer.alloc(overflows, 97));
+  expect(h.calls).toEqual(["pause"]);
+  sink.flush();
+  await within(reader.read(), 1000, "drain read");
+  await Bun.sleep(5);
+  expect(h.calls).toEqual(["pause", "resume"]);
+}
+
 describe("body sink", () => {
   test("reads that arrive before the first pull are copied, not kept as views", async () => {
     const h = hooks();
@@ -42,38 +63,11 @@ describe("body sink", () => {
   });
 
   test("a write beyond the buffer pauses; the consumer catching up resumes", async () => {
-    const h = hooks();
-    const sink = new BodySink(16, h);
-    const reader = sink.stream.getReader();
-    const pending = reader.read();
-    await Bun.sleep(1);
-    sink.write(Buffer.from("x"));
-    sink.flush();
-    expect(Buffer.from((await within(pending, 1000, "read")).value!).toString()).toBe("x");
-    sink.write(Buffer.alloc(64, 97));
-    sink.flush();
-    expect(h.calls).toEqual(["pause"]);
-    await within(reader.read(), 1000, "drain read");
-    await Bun.sleep(5);
-    expect(h.calls).toEqual(["pause", "resume"]);
+    await pausesPastMark(16, 8, 64);
   });
 
   test("at olla's default of 64 KiB (left to Bun as its own default) a reader's side waits past 64 KiB", async () => {
-    const h = hooks();
-    const sink = new BodySink(64 * 1024, h);
-    const reader = sink.stream.getReader();
-    const pending = reader.read();
-    await Bun.sleep(1);
-    sink.write(Buffer.from("x"));
-    sink.flush();
-    await within(pending, 1000, "read");
-    sink.write(Buffer.alloc(60 * 1024, 97));
-    expect(h.calls).toEqual([]);
-    sink.write(Buffer.alloc(8 * 1024, 97));
-    expect(h.calls).toEqual(["pause"]);
-    await within(reader.read(), 1000, "drain read");
-    await Bun.sleep(5);
-    expect(h.calls).toEqual(["pause", "resume"]);
+    await pausesPastMark(64 * 1024, 60 * 1024, 8 * 1024);
   });
 
   test("each flushed write reaches a waiting reader as its own read", async () => {
