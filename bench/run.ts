@@ -1,5 +1,6 @@
 // `npm run bench`: direct-to-upstream against through-olla, in the same run, alternating, for both
-// engines. Reports ratios and added latency (absolute numbers on a shared 2-core box are noise) and
+// engines and the reference floor (bench/floor.ts: Bun.serve plus olla's pooled client, none of olla's
+// features). Reports ratios and added latency (absolute numbers on a shared 2-core box are noise) and
 // writes bench/RESULTS.md. Load: wrk for throughput (C, not the bottleneck), Bun clients for streams.
 // Only 127.0.0.1; every loop is bounded.  `--quick` runs shorter.
 
@@ -24,7 +25,9 @@ const { values: flags } = parseArgs({
   },
 });
 const quick = flags.quick ?? false;
-const engines = (flags.engines ?? "olla,sherpa").split(",");
+const engines = (flags.engines ?? "olla,sherpa,floor").split(",");
+/** Not an olla engine: the reference floor (bench/floor.ts), measured where it can be compared. */
+const FLOOR = "floor";
 const skip = new Set(flags.skip ?? []);
 const WRK_SECONDS = quick ? 2 : 5;
 const REPEATS = quick ? 1 : 3;
@@ -79,7 +82,12 @@ async function startOlla(engine: string, server = "") {
       `${endpoint("stream", upstream.stream, "vllm")}${endpoint("slow", upstream.slow, "sglang")}` +
       `${endpoint("embed", upstream.embed, "llamacpp")}${endpoint("translate", upstream.translate, "openai-compatible")}`,
   );
-  const command = flags.binary ? [flags.binary] : [process.execPath, join(root, "src/main.ts")];
+  const command =
+    engine === FLOOR
+      ? [process.execPath, join(import.meta.dir, "floor.ts")]
+      : flags.binary
+        ? [flags.binary]
+        : [process.execPath, join(root, "src/main.ts")];
   const proc = Bun.spawn([...command, "-c", config], {
     stdout: "pipe",
     env: { ...process.env, OLLA_LOGGING_LEVEL: "info" },
@@ -405,12 +413,13 @@ try {
     const olla = await startOlla(engine);
     if (!skip.has("throughput")) await throughput(engine, { url: olla.url, pid: olla.proc.pid });
     if (!skip.has("ttfc")) await firstChunk(engine, olla.url);
-    if (!skip.has("translation")) await translation(engine, olla.url);
+    // The floor has no translation, statistics or access log to measure.
+    if (!skip.has("translation") && engine !== FLOOR) await translation(engine, olla.url);
     olla.proc.kill("SIGTERM");
     await olla.proc.exited;
     if (!skip.has("streams")) await manyStreams(engine);
     if (!skip.has("body")) await bigBody(engine);
-    if (!skip.has("observability")) await observabilityCost(engine);
+    if (!skip.has("observability") && engine !== FLOOR) await observabilityCost(engine);
   }
 } finally {
   upstreamProc.kill("SIGTERM");
@@ -420,14 +429,100 @@ try {
 const commit = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: root })
   .stdout.toString()
   .trim();
-const table = (rows: Row[]) => {
+/** A figure from one engine's section (the row whose `key` column equals `keyValue`, else the first). */
+function figure(engine: string, section: string, column: string, key?: string, keyValue?: number) {
+  const entry = report.find((e) => e.engine === engine && e.section.startsWith(section));
+  const row = key === undefined ? entry?.rows[0] : entry?.rows.find((r) => r[key] === keyValue);
+  const value = row?.[column];
+  return typeof value === "number" ? value : undefined;
+}
+
+/** Issue 3's targets for the olla engine, each beside what olla and the floor reached in this run. */
+function targetSummary(): string[] {
+  const targets: {
+    what: string;
+    section: string;
+    column: string;
+    key?: string;
+    at?: number;
+    limit: number;
+    atLeast?: boolean;
+  }[] = [
+    ...[1, 32, 256].map((c) => ({
+      what: `throughput ratio c=${c}`,
+      section: "1.",
+      column: "throughput ratio (olla/direct)",
+      key: "concurrency",
+      at: c,
+      limit: c === 256 ? 0.4 : 0.45,
+      atLeast: true,
+    })),
+    {
+      what: "added p50 µs c=1",
+      section: "1.",
+      column: "added p50 µs",
+      key: "concurrency",
+      at: 1,
+      limit: 120,
+    },
+    {
+      what: "proxy CPU µs/request c=256",
+      section: "1.",
+      column: "olla CPU µs/request",
+      key: "concurrency",
+      at: 256,
+      limit: 40,
+    },
+    ...[1, 64].map((c) => ({
+      what: `added TTFC p50 ms c=${c}`,
+      section: "2.",
+      column: "added TTFC p50 ms",
+      key: "concurrency",
+      at: c,
+      limit: c === 1 ? 0.4 : 0.9,
+    })),
+    {
+      what: "peak RSS MB, 5,000 streams",
+      section: "4.",
+      column: "olla peak RSS MB",
+      key: "streams",
+      at: 5000,
+      limit: 120,
+    },
+    { what: "10 MB body, added ms", section: "5.", column: "added time p50 ms", limit: 8 },
+  ];
+  const shown = (value: number | undefined) => (value === undefined ? "–" : String(value));
+  const rows = targets.map((t) => {
+    const olla = figure("olla", t.section, t.column, t.key, t.at);
+    const met = olla === undefined ? "–" : (t.atLeast ? olla >= t.limit : olla <= t.limit) ? "yes" : "no";
+    return {
+      figure: t.what,
+      target: `${t.atLeast ? "≥" : "≤"} ${t.limit}`,
+      olla: shown(olla),
+      "floor (same run)": shown(figure(FLOOR, t.section, t.column, t.key, t.at)),
+      "olla met": met,
+    };
+  });
+  if (rows.every((row) => row.olla === "–")) return [];
+  return [
+    "## Targets (engine olla) beside the floor",
+    "",
+    "The floor is bench/floor.ts: Bun.serve and olla's pooled client with none of olla's features. Where the floor",
+    "itself misses a target, no proxy built this way reaches it on this machine.",
+    "",
+    table(rows),
+    "",
+  ];
+}
+
+function table(rows: Row[]) {
   const heads = Object.keys(rows[0] ?? {});
   return [
     `| ${heads.join(" | ")} |`,
     `|${heads.map(() => "---").join("|")}|`,
     ...rows.map((r) => `| ${heads.map((h) => r[h]).join(" | ")} |`),
   ].join("\n");
-};
+}
 const lines = [
   "# Benchmark results",
   "",
@@ -438,10 +533,18 @@ const lines = [
   "The fake upstream parses every request and builds a real chat completion, so it is slower than a constant-answer server:",
   "throughput ratios come out higher than against a trivial upstream for the same proxy cost; olla CPU µs/request is the comparable figure.",
   "",
+  ...targetSummary(),
 ];
 for (const engine of [...engines, "any"]) {
   if (!report.some((entry) => entry.engine === engine)) continue;
-  lines.push(engine === "any" ? "## both engines" : `## engine: ${engine}`, "");
+  lines.push(
+    engine === "any"
+      ? "## both engines"
+      : engine === FLOOR
+        ? "## reference: floor (bench/floor.ts: Bun.serve + olla's pooled client, none of olla's features; its figures are in the columns named olla)"
+        : `## engine: ${engine}`,
+    "",
+  );
   for (const entry of report.filter((e) => e.engine === engine))
     lines.push(`### ${entry.section}`, "", table(entry.rows), "");
 }
