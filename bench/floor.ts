@@ -20,7 +20,8 @@ const { values } = parseArgs({ options: { config: { type: "string", short: "c" }
 if (!values.config) throw new Error("usage: bun bench/floor.ts -c <config.yaml>");
 const config = parse(readFileSync(values.config, "utf8")) as FloorConfig;
 
-// Route prefix -> endpoint origin; "openai" is the prefix of the openai-compatible type, as in olla.
+// Route prefix -> endpoint origin; "openai" is the prefix of the openai-compatible type, as in olla. Written
+// out rather than read from olla's profiles: loading them is start-up cost of olla's that the floor must not carry.
 const origins = new Map<string, string>();
 for (const endpoint of config.discovery.static.endpoints) {
   const prefix = endpoint.type === "openai-compatible" ? "openai" : endpoint.type;

@@ -25,9 +25,9 @@ const { values: flags } = parseArgs({
   },
 });
 const quick = flags.quick ?? false;
-const engines = (flags.engines ?? "olla,sherpa,floor").split(",");
 /** Not an olla engine: the reference floor (bench/floor.ts), measured where it can be compared. */
 const FLOOR = "floor";
+const engines = (flags.engines ?? `olla,sherpa,${FLOOR}`).split(",");
 const skip = new Set(flags.skip ?? []);
 const WRK_SECONDS = quick ? 2 : 5;
 const REPEATS = quick ? 1 : 3;
@@ -429,12 +429,17 @@ try {
 const commit = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: root })
   .stdout.toString()
   .trim();
-/** A figure from one engine's section (the row whose `key` column equals `keyValue`, else the first). */
+/** A figure from one engine's section (the row whose `key` column equals `keyValue`, else the first);
+ * undefined when that section did not run. A section that ran without it is a renamed column: an error,
+ * not a silent "–" in the summary. */
 function figure(engine: string, section: string, column: string, key?: string, keyValue?: number) {
   const entry = report.find((e) => e.engine === engine && e.section.startsWith(section));
-  const row = key === undefined ? entry?.rows[0] : entry?.rows.find((r) => r[key] === keyValue);
+  if (entry === undefined) return undefined;
+  const row = key === undefined ? entry.rows[0] : entry.rows.find((r) => r[key] === keyValue);
   const value = row?.[column];
-  return typeof value === "number" ? value : undefined;
+  if (typeof value !== "number")
+    throw new Error(`bench: no "${column}" figure in ${engine} ${entry.section}`);
+  return value;
 }
 
 /** Issue 3's targets for the olla engine, each beside what olla and the floor reached in this run. */
