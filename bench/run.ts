@@ -142,9 +142,11 @@ async function throughput(engine: string, olla: { url: string; pid: number }) {
 async function firstChunk(engine: string, olla: string) {
   const rows: Row[] = [];
   // Warm both paths first (the JIT, the pools): a long-running proxy serves streams from warm code,
-  // and the throughput section before this one only warmed the non-streamed path.
+  // and the throughput section before this one only warmed the non-streamed path. It takes about
+  // 2,000 streams: after 320 (16 x 20) olla's added TTFC at c=1 was still 0.67 ms, after 1,920 0.38 ms
+  // (the floor's 0.36 and 0.26), as its streaming code had not reached the JIT's optimising tiers.
   for (const url of [`${upstream.stream}/v1/chat/completions`, `${olla}/olla/vllm/v1/chat/completions`]) {
-    await streamTimings(url, streamBody("meta-llama/Llama-3.2-3B-Instruct"), 16, quick ? 5 : 20);
+    await streamTimings(url, streamBody("meta-llama/Llama-3.2-3B-Instruct"), 64, quick ? 5 : 32);
   }
   // Rounds of 64 share whatever else the 2 shared cores are doing; with 3 of them one disturbed round
   // moved the median by milliseconds (even below zero), so 20.

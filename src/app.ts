@@ -321,10 +321,7 @@ export async function startApp(
             findModel(buildCatalogue(catalogueSource(discovery), { includeUnavailable: true }), model)
               ?.aliases ?? []
         : undefined,
-      catalogue: (endpoint) => {
-        const known = discovery.modelsOf(endpoint);
-        return { known: known.updatedAt !== undefined, models: known.models };
-      },
+      catalogue: (endpoint) => discovery.modelsOf(endpoint),
       refresh: async (targets) => {
         await Promise.all(targets.filter(isRoutable).map((endpoint) => discovery.refresh(endpoint)));
       },

@@ -37,6 +37,9 @@ export interface RequestRecord {
   attempts?: { endpoint: string; failure: string }[];
   /** Set by a handler whose answer streams on: the record is finished when the body ends, not now. */
   deferred: boolean;
+  /** Set by a handler whose answer already carries X-Olla-Request-ID (made with the endpoint's headers):
+   * the server then leaves the Response's headers alone. */
+  idHeaderSent?: boolean;
 }
 
 export interface RouteContext {
@@ -64,16 +67,23 @@ export type Router = (request: Request, context: RouteContext) => Response | Pro
 
 export function createRouter(routes: readonly Route[]): Router {
   const exact = new Map<string, Route[]>();
-  const prefixed = routes.filter((route) => route.prefix).sort((a, b) => b.path.length - a.path.length);
+  // Prefix routes grouped by prefix, longest first: a request finds its group without arrays of its own.
+  const prefixes: { path: string; routes: Route[] }[] = [];
   for (const route of routes) {
-    if (route.prefix) continue;
-    exact.set(route.path, [...(exact.get(route.path) ?? []), route]);
+    if (!route.prefix) {
+      exact.set(route.path, [...(exact.get(route.path) ?? []), route]);
+      continue;
+    }
+    const group = prefixes.find((candidate) => candidate.path === route.path);
+    if (group) group.routes.push(route);
+    else prefixes.push({ path: route.path, routes: [route] });
   }
+  prefixes.sort((a, b) => b.path.length - a.path.length);
 
   const dispatch = (candidates: Route[], request: Request, context: RouteContext) => {
     const method = request.method === "HEAD" ? "GET" : request.method;
-    const route = candidates.find((candidate) => candidate.methods.includes(method));
-    if (route) return route.handler(request, context);
+    for (const route of candidates)
+      if (route.methods.includes(method)) return route.handler(request, context);
     const allow = [...new Set(candidates.flatMap((candidate) => candidate.methods))];
     if (allow.includes("GET")) allow.push("HEAD");
     return errorResponse(apiFamily(context.url.pathname), 405, `method ${request.method} not allowed here`, {
@@ -85,14 +95,8 @@ export function createRouter(routes: readonly Route[]): Router {
     const path = context.url.pathname;
     const matches = exact.get(path);
     if (matches) return dispatch(matches, request, context);
-    const under = prefixed.filter((route) => path.startsWith(route.path));
-    const longest = under[0]?.path;
-    if (longest)
-      return dispatch(
-        under.filter((route) => route.path === longest),
-        request,
-        context,
-      );
+    for (const group of prefixes)
+      if (path.startsWith(group.path)) return dispatch(group.routes, request, context);
     return errorResponse(apiFamily(path), 404, `no route for ${request.method} ${path}`, {
       code: "not_found",
     });

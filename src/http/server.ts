@@ -154,6 +154,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
           failure: undefined,
           attempts: undefined,
           deferred: false,
+          idHeaderSent: false,
         };
         const context = new RequestContext(url, handle, record, lifecycle);
         let response: Response;
@@ -171,8 +172,10 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
             code: "internal_error",
           });
           record.deferred = false;
+          record.idHeaderSent = false;
         }
-        response.headers.set("x-olla-request-id", requestId);
+        // Reading response.headers makes a Headers object per answer: skipped when the id is in already.
+        if (!record.idHeaderSent) response.headers.set("x-olla-request-id", requestId);
         // Anthropic's SDKs report this header with every error.
         if (url.pathname.startsWith("/olla/anthropic/")) response.headers.set("request-id", requestId);
         if (extra) for (const name in extra) response.headers.set(name, extra[name]!);

@@ -288,6 +288,7 @@ class Attempt implements UpstreamRequest {
     const routing = this.shared.routing;
     if (routing) for (const name in routing) head.headers.push([name, routing[name]!]);
     if (this.mode !== undefined) head.headers.push(["x-olla-mode", this.mode]);
+    head.headers.push(["x-olla-request-id", this.shared.context.record.requestId]);
     return head.headers;
   }
 
@@ -551,13 +552,13 @@ async function proxyRequest(
     endpoint.traffic.requests++;
     endpoint.traffic.responseTimeTotalMs += attempt.responseTimeMs;
     if (response.status >= 500) endpoint.traffic.failures++;
-    // The client's headers already: the attempt made them from the endpoint's (responseHeaders).
-    const headers = response.headers;
+    // The client's headers already, X-Olla-Request-ID included: the attempt made them from the
+    // endpoint's (responseHeaders).
     const contentType = attempt.contentType;
     const length = attempt.contentLength;
     if (prepared && adapted?.mode === "translation") {
       return prepared.respond(response, {
-        headers,
+        headers: response.headers,
         release: () => attempt.release(),
         observer: attempt.observer,
         requestId: context.record.requestId,
@@ -567,19 +568,26 @@ async function proxyRequest(
     if (!response.body) {
       attempt.release();
       attempt.observer.whole(null);
+      record.idHeaderSent = true;
       return response;
     }
     if (streamFormat(contentType) === "opaque" && length <= BUFFER_LIMIT) {
       if (attempt.observer.complete) {
         // The whole body came with the head: it is in memory already.
         attempt.observer.whole(null);
+        record.idHeaderSent = true;
         return response;
       }
       try {
         const bytes = await response.bytes();
         attempt.release();
         attempt.observer.whole(bytes);
-        return new Response(bytes, { status: response.status, statusText: response.statusText, headers });
+        record.idHeaderSent = true;
+        return new Response(bytes, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+        });
       } catch (error) {
         attempt.release();
         record.failure = request.signal.aborted ? "client_gone" : "mid_stream";
@@ -590,6 +598,7 @@ async function proxyRequest(
       }
     }
     attempt.observer.streaming();
+    record.idHeaderSent = true;
     return response;
   }
 

@@ -67,7 +67,8 @@ export function upstreamRequestHeaders(incoming: Headers, context: ForwardContex
   let via: string | undefined;
   let host: string | undefined;
   let hasRequestId = false;
-  for (const [name, value] of incoming) {
+  for (const pair of incoming) {
+    const [name, value] = pair;
     // The ones rewritten below are read on the way past.
     if (name === "x-forwarded-for") forwardedFor = value;
     else if (name === "via") via = value;
@@ -83,7 +84,8 @@ export function upstreamRequestHeaders(incoming: Headers, context: ForwardContex
     )
       continue;
     if (name === "x-request-id") hasRequestId = true;
-    out.push([name, value]);
+    // The iterator's own pair: no second array per header.
+    out.push(pair);
   }
   const peer = context.peer ?? "unknown";
   out.push(
@@ -127,7 +129,9 @@ export function clientResponseHeaders(
   let contentType: string | null = null;
   let contentLength = Number.NaN;
   let upstreamVia: string | undefined;
-  for (const [raw, value] of upstream) {
+  for (const pair of upstream) {
+    const [raw, value] = pair;
+    // Free for the lowercase names the upstream clients give (the same string comes back).
     const name = raw.toLowerCase();
     if (name === "content-type") contentType = value;
     else if (name === "content-length") contentLength = Number(value);
@@ -143,7 +147,8 @@ export function clientResponseHeaders(
       endpoint.ownHeaderNames.has(name)
     )
       continue;
-    headers.push([name, value]);
+    // The endpoint's pair as it is when its name needs no change: no new array per header.
+    headers.push(name === raw ? (pair as [string, string]) : [name, value]);
   }
   headers.push(
     ["via", upstreamVia ? `${VIA}, ${upstreamVia}` : VIA],

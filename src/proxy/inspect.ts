@@ -58,7 +58,7 @@ export async function readBody(request: Request, limit: number, timeoutMs = 0): 
   }
   const endsAt = performance.now() + timeoutMs;
   if (!Number.isNaN(declared)) {
-    return new Uint8Array(await beforeDeadline(request.arrayBuffer(), endsAt, timeoutMs));
+    return await beforeDeadline(request.bytes(), endsAt, timeoutMs);
   }
   // No length: a chunked body, or none at all.
   if (!request.body) return null;

@@ -50,16 +50,32 @@ function match(
   wanted: readonly string[],
   catalogue: EndpointCatalogue,
 ): { name: string; loaded?: boolean } | undefined {
+  // Loops, not find() with a closure: this runs for every endpoint on every routed request.
+  for (const model of wanted) for (const entry of catalogue.models) if (entry.name === model) return entry;
+  const byLowerName = lowerNameIndex(catalogue.models);
   for (const model of wanted) {
-    const exact = catalogue.models.find((entry) => entry.name === model);
-    if (exact) return exact;
-  }
-  for (const model of wanted) {
-    const lower = model.toLowerCase();
-    const loose = catalogue.models.find((entry) => entry.name.toLowerCase() === lower);
+    const loose = byLowerName.get(model.toLowerCase());
     if (loose) return loose;
   }
   return undefined;
+}
+
+type Listed = EndpointCatalogue["models"][number];
+const lowerNameIndexes = new WeakMap<EndpointCatalogue["models"], ReadonlyMap<string, Listed>>();
+
+/** A model list by lowercase name (the first entry wins, as a scan would), built once per list: a
+ * request for a model an endpoint lacks must not lowercase that endpoint's whole list again. */
+function lowerNameIndex(models: EndpointCatalogue["models"]): ReadonlyMap<string, Listed> {
+  let index = lowerNameIndexes.get(models);
+  if (index === undefined) {
+    const built = new Map<string, Listed>();
+    for (const entry of models) {
+      const lower = entry.name.toLowerCase();
+      if (!built.has(lower)) built.set(lower, entry);
+    }
+    lowerNameIndexes.set(models, (index = built));
+  }
+  return index;
 }
 
 /** Where the wanted names are listed: up endpoints by loaded state, unknown lists, down hosts. */

@@ -108,10 +108,12 @@ export function createMetrics(options: { maxSeries: number } = { maxSeries: 5000
     tokensIn: { value: number };
     tokensOut: { value: number };
   }
-  const bundles = new Map<string, Bundle>();
+  // endpoint → model → family: three lookups and no key string made per request.
+  const bundles = new Map<string, Map<string, Map<string, Bundle>>>();
+  let bundleCount = 0;
   const bundleFor = (endpoint: string, model: string, family: string): Bundle => {
-    const key = `${endpoint}\u0000${model}\u0000${family}`;
-    let bundle = bundles.get(key);
+    const byFamily = bundles.get(endpoint)?.get(model);
+    let bundle = byFamily?.get(family);
     if (bundle) return bundle;
     bundle = {
       byClass: new Map(),
@@ -121,7 +123,14 @@ export function createMetrics(options: { maxSeries: number } = { maxSeries: 5000
       tokensOut: entry(tokens, { endpoint, model, direction: "output" }, () => 0),
     };
     // Bundles follow the series cap: past it, one bundle per new name would grow without bound.
-    if (bundles.size < options.maxSeries) bundles.set(key, bundle);
+    if (bundleCount < options.maxSeries) {
+      bundleCount++;
+      let byModel = bundles.get(endpoint);
+      if (!byModel) bundles.set(endpoint, (byModel = new Map()));
+      let families = byFamily ?? byModel.get(model);
+      if (!families) byModel.set(model, (families = new Map()));
+      families.set(family, bundle);
+    }
     return bundle;
   };
 

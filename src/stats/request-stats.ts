@@ -133,31 +133,38 @@ export function createRequestStats(options: StatsOptions): RequestStats {
     if (!tally) endpoints.set(name, (tally = createTally(now())));
     return tally;
   };
+  // The model used last: asked for again (the common case), the recency order is already right.
+  let newest: string | undefined;
   const modelEntry = (name: string) => {
     let entry = models.get(name);
     if (entry) {
       // Map order is recency order: re-insert on use so eviction takes the least recent.
-      models.delete(name);
-      models.set(name, entry);
+      if (name !== newest) {
+        models.delete(name);
+        models.set(name, entry);
+        newest = name;
+      }
       return entry;
     }
+    newest = name;
     if (models.size >= options.maxModels) models.delete(models.keys().next().value!);
     entry = { total: createTally(now()), byEndpoint: new Map() };
     models.set(name, entry);
     return entry;
   };
-  const pairTally = (model: string, endpoint: string) => {
-    const entry = modelEntry(model);
+  /** The model's tally on one endpoint (no pair object per request: the entry comes from modelEntry). */
+  const endpointOf = (entry: { byEndpoint: Map<string, Tally> }, endpoint: string) => {
     let tally = entry.byEndpoint.get(endpoint);
     if (!tally) entry.byEndpoint.set(endpoint, (tally = createTally(now())));
-    return { entry, tally };
+    return tally;
   };
 
   return {
     start(endpoint, model) {
       // Per endpoint alone, in flight is the router's count (Endpoint.inFlight); per model it is kept here.
       if (model === undefined) return;
-      const { entry, tally } = pairTally(model, endpoint);
+      const entry = modelEntry(model);
+      const tally = endpointOf(entry, endpoint);
       entry.total.inFlight++;
       tally.inFlight++;
     },
@@ -165,7 +172,8 @@ export function createRequestStats(options: StatsOptions): RequestStats {
       const at = now();
       add(endpointTally(name), outcome, durationMs, at);
       if (outcome.model === undefined) return;
-      const { entry, tally } = pairTally(outcome.model, name);
+      const entry = modelEntry(outcome.model);
+      const tally = endpointOf(entry, name);
       entry.total.inFlight = Math.max(0, entry.total.inFlight - 1);
       tally.inFlight = Math.max(0, tally.inFlight - 1);
       add(entry.total, outcome, durationMs, at);
@@ -175,7 +183,8 @@ export function createRequestStats(options: StatsOptions): RequestStats {
       const at = now();
       countFailure(endpointTally(name), failure, at);
       if (model === undefined) return;
-      const { entry, tally } = pairTally(model, name);
+      const entry = modelEntry(model);
+      const tally = endpointOf(entry, name);
       entry.total.inFlight = Math.max(0, entry.total.inFlight - 1);
       tally.inFlight = Math.max(0, tally.inFlight - 1);
       countFailure(tally, failure, at);

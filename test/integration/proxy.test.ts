@@ -147,6 +147,32 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
   });
 
   describe("headers", () => {
+    test("X-Olla-Request-ID exactly once on every kind of answer: streamed, whole, passed-through error, olla's own", async () => {
+      const ask = (id: string, path: string, body: string) =>
+        fetch(`${olla.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-request-id": id },
+          body,
+        });
+      const chat = (stream: boolean) => JSON.stringify({ model: "llama3.2:latest", messages: [], stream });
+      const answers = {
+        "id-streamed": await ask("id-streamed", "/olla/api/chat", chat(true)),
+        "id-whole": await ask("id-whole", "/olla/api/chat", chat(false)),
+        "id-sse": await ask("id-sse", "/olla/v1/chat/completions", chat(true)),
+        "id-upstream-404": await ask("id-upstream-404", "/olla/ollama/api/no-such-path", chat(false)),
+        "id-bad-json": await ask("id-bad-json", "/olla/api/chat", "{not json"),
+      };
+      for (const [id, response] of Object.entries(answers)) {
+        // A second copy would read "id, id".
+        expect([id, response.headers.get("x-olla-request-id")]).toEqual([id, id]);
+        await response.body?.cancel();
+      }
+      expect(answers["id-streamed"].status).toBe(200);
+      expect(answers["id-upstream-404"].status).toBe(404);
+      expect(answers["id-upstream-404"].headers.get("x-olla-endpoint")).toBe("local-ollama");
+      expect(answers["id-bad-json"].status).toBe(400);
+    });
+
     test("X-Olla-* headers on the answer; forwarding headers to the endpoint", async () => {
       ollama.clearRequests();
       const response = await fetch(`${olla.url}/olla/api/chat`, {

@@ -19,7 +19,7 @@ export type BodyMode = "none" | "length" | "chunked" | "close";
 export interface ResponseHead {
   status: number;
   statusText: string;
-  /** Name/value pairs in wire order; repeated names (Set-Cookie) stay separate. */
+  /** Name/value pairs in wire order, names lowercased; repeated names (Set-Cookie) stay separate. */
   headers: [string, string][];
   bodyMode: BodyMode;
   /** -1 unless bodyMode is "length". */
@@ -234,6 +234,43 @@ function appendHead(p: ResponseParser, data: Buffer, start: number, end: number)
   p.headLen = need;
 }
 
+/** Names nearly every response carries, by length: a line starting with one (in its usual spellings)
+ * gets the shared lowercase string, with no substring or toLowerCase copy per response. */
+const COMMON_NAMES = new Map<number, string[]>();
+for (const name of [
+  "content-type",
+  "content-length",
+  "date",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "server",
+  "cache-control",
+  "vary",
+  "x-request-id",
+  "access-control-allow-origin",
+]) {
+  const titled = name.replace(
+    /(^|-)([a-z])/g,
+    (_, dash: string, letter: string) => dash + letter.toUpperCase(),
+  );
+  const spellings = COMMON_NAMES.get(name.length) ?? [];
+  spellings.push(name, titled);
+  COMMON_NAMES.set(name.length, spellings);
+}
+
+/** The header name before `colon` in `line`, lowercased (HTTP names are case-insensitive; Headers
+ * lowercases them anyway), or undefined when it is not a token. */
+function headerName(line: string, colon: number): string | undefined {
+  const spellings = COMMON_NAMES.get(colon);
+  if (spellings !== undefined) {
+    // Pairs of (lowercase, Title-Case): either spelling maps to the lowercase one.
+    for (let i = 0; i < spellings.length; i++) if (line.startsWith(spellings[i]!)) return spellings[i & ~1];
+  }
+  const name = line.slice(0, colon);
+  return TOKEN.test(name) ? name.toLowerCase() : undefined;
+}
+
 /** A CR or LF that is not part of a CRLF. */
 const BARE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
 
@@ -270,14 +307,12 @@ function parseHead(p: ResponseParser, text: string): void {
     if (first === 32 || first === 9) throw protocolError("obsolete header folding");
     const colon = line.indexOf(":");
     if (colon <= 0) throw protocolError("header line without name");
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw protocolError(`bad header name ${JSON.stringify(name.slice(0, 64))}`);
+    const lower = headerName(line, colon);
+    if (lower === undefined)
+      throw protocolError(`bad header name ${JSON.stringify(line.slice(0, Math.min(colon, 64)))}`);
     const value = trimOws(line.slice(colon + 1));
-    headers.push([name, value]);
-    // Only three names change framing; test the length before paying for toLowerCase.
-    const len = name.length;
-    if (len !== 14 && len !== 17 && len !== 10) continue;
-    const lower = name.toLowerCase();
+    headers.push([lower, value]);
+    // Only three names change framing.
     if (lower === "content-length") {
       for (const part of value.split(",")) {
         const v = trimOws(part);

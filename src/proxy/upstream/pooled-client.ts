@@ -483,7 +483,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       return;
     }
     // The caller may close the body with its protocol's error event instead of a broken transfer.
-    const contentType = ex.head?.headers.find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? null;
+    const contentType = ex.head?.headers.find(([name]) => name === "content-type")?.[1] ?? null;
     const trailer = ex.req.failureTrailer?.(err, contentType, ex.lastByte);
     if (trailer) {
       sink.write(trailer);

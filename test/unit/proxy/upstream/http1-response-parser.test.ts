@@ -77,8 +77,8 @@ describe("http1 response parser", () => {
     expect(r.head?.contentLength).toBe(5);
     expect(r.head?.keepAlive).toBe(true);
     expect(r.head?.headers).toEqual([
-      ["Content-Length", "5"],
-      ["X-A", "1"],
+      ["content-length", "5"],
+      ["x-a", "1"],
     ]);
     expect(r.body).toBe("hello");
     expect(r.done).toBe(true);
@@ -184,10 +184,31 @@ describe("http1 response parser", () => {
   test("multi-value headers stay separate and values lose surrounding whitespace", () => {
     const r = parse(["HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie:b=2 \r\nContent-Length: 0\r\n\r\n"]);
     expect(r.head?.headers).toEqual([
-      ["Set-Cookie", "a=1"],
-      ["Set-Cookie", "b=2"],
-      ["Content-Length", "0"],
+      ["set-cookie", "a=1"],
+      ["set-cookie", "b=2"],
+      ["content-length", "0"],
     ]);
+  });
+
+  test("header names come lowercase, whatever their spelling; a name is never taken by its prefix", () => {
+    const r = parse([
+      "HTTP/1.1 200 OK\r\nContent-Type: a\r\ncontent-type: b\r\nCONTENT-TYPE: c\r\ncOnTeNt-TyPe: d\r\n" +
+        "Date: e\r\nDatex: f\r\nDat: g\r\nX-Request-Id: h\r\nTRANSFER-ENCODING: chunked\r\n\r\n0\r\n\r\n",
+    ]);
+    expect(r.head?.headers).toEqual([
+      ["content-type", "a"],
+      ["content-type", "b"],
+      ["content-type", "c"],
+      ["content-type", "d"],
+      ["date", "e"],
+      ["datex", "f"],
+      ["dat", "g"],
+      ["x-request-id", "h"],
+      ["transfer-encoding", "chunked"],
+    ]);
+    // An upper-case framing header still frames the body.
+    expect(r.head?.bodyMode).toBe("chunked");
+    expect(r.done).toBe(true);
   });
 
   test("refuses Content-Length together with Transfer-Encoding", () => {
