@@ -19,9 +19,6 @@ export interface EndpointModels {
   models: DiscoveredModel[];
   /** When the list was last fetched successfully. */
   updatedAt?: number;
-  /** The list was fetched once (updatedAt is set): routing may trust it. The entry is what model routing
-   * reads as the endpoint's catalogue, with no object made per request. */
-  known: boolean;
   /** Why the last attempt failed (the list above is the last good one). */
   error?: string;
   failures: number;
@@ -76,7 +73,7 @@ export function createModelDiscovery(options: ModelDiscoveryOptions): ModelDisco
   const modelsOf = (endpoint: Endpoint): EndpointModels => {
     let entry = state.get(endpoint);
     if (!entry) {
-      entry = { models: [], failures: 0, known: false };
+      entry = { models: [], failures: 0 };
       state.set(endpoint, entry);
     }
     return entry;
@@ -117,7 +114,6 @@ export function createModelDiscovery(options: ModelDiscoveryOptions): ModelDisco
       const before = entry.models.length;
       entry.models = filterModels(models, endpoint.modelFilter);
       entry.updatedAt = clock.now();
-      entry.known = true;
       entry.error = undefined;
       entry.failures = 0;
       if (before !== entry.models.length) {

@@ -237,6 +237,13 @@ function describe(error: unknown): string {
 
 const NO_HEADERS: HeaderPairs = [];
 
+/** An answer with the headers an Attempt made (responseHeaders), X-Olla-Request-ID among them: the
+ * server need not add it (nor make a Headers object to do so). */
+function withAttemptHeaders(record: RequestRecord, response: Response): Response {
+  record.idHeaderSent = true;
+  return response;
+}
+
 /** What every try of one request shares. */
 interface RequestScope {
   context: RouteContext;
@@ -568,26 +575,26 @@ async function proxyRequest(
     if (!response.body) {
       attempt.release();
       attempt.observer.whole(null);
-      record.idHeaderSent = true;
-      return response;
+      return withAttemptHeaders(record, response);
     }
     if (streamFormat(contentType) === "opaque" && length <= BUFFER_LIMIT) {
       if (attempt.observer.complete) {
         // The whole body came with the head: it is in memory already.
         attempt.observer.whole(null);
-        record.idHeaderSent = true;
-        return response;
+        return withAttemptHeaders(record, response);
       }
       try {
         const bytes = await response.bytes();
         attempt.release();
         attempt.observer.whole(bytes);
-        record.idHeaderSent = true;
-        return new Response(bytes, {
-          status: response.status,
-          statusText: response.statusText,
-          headers: response.headers,
-        });
+        return withAttemptHeaders(
+          record,
+          new Response(bytes, {
+            status: response.status,
+            statusText: response.statusText,
+            headers: response.headers,
+          }),
+        );
       } catch (error) {
         attempt.release();
         record.failure = request.signal.aborted ? "client_gone" : "mid_stream";
@@ -598,8 +605,7 @@ async function proxyRequest(
       }
     }
     attempt.observer.streaming();
-    record.idHeaderSent = true;
-    return response;
+    return withAttemptHeaders(record, response);
   }
 
   record.failure = "all_failed";

@@ -4,9 +4,11 @@
 
 import type { Endpoint } from "../endpoints/index.ts";
 
-/** What an endpoint is known to serve; `known` is false until its model list was fetched once. */
+/** What an endpoint is known to serve: trusted once its model list was fetched (updatedAt is set). The
+ * discovery's own per-endpoint entry has this shape, so routing reads it without an object per request. */
 export interface EndpointCatalogue {
-  known: boolean;
+  /** When the list was last fetched; undefined until it was fetched once. */
+  updatedAt?: number;
   /** Model names as listed, and whether each is loaded (undefined when the platform does not say). */
   models: readonly { name: string; loaded?: boolean }[];
 }
@@ -88,7 +90,7 @@ function scan(input: ModelRoutingInput, wanted: readonly string[]) {
   for (const endpoint of input.inScope) {
     const catalogue = input.catalogue(endpoint);
     const up = input.isRoutable(endpoint);
-    if (!catalogue.known) {
+    if (catalogue.updatedAt === undefined) {
       if (up) unlisted.push(endpoint);
       continue;
     }

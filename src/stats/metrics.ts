@@ -127,7 +127,7 @@ export function createMetrics(options: { maxSeries: number } = { maxSeries: 5000
       bundleCount++;
       let byModel = bundles.get(endpoint);
       if (!byModel) bundles.set(endpoint, (byModel = new Map()));
-      let families = byFamily ?? byModel.get(model);
+      let families = byModel.get(model);
       if (!families) byModel.set(model, (families = new Map()));
       families.set(family, bundle);
     }

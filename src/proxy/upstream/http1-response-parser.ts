@@ -236,7 +236,8 @@ function appendHead(p: ResponseParser, data: Buffer, start: number, end: number)
 
 /** Names nearly every response carries, by length: a line starting with one (in its usual spellings)
  * gets the shared lowercase string, with no substring or toLowerCase copy per response. */
-const COMMON_NAMES = new Map<number, string[]>();
+const COMMON_NAMES = new Map<number, [lower: string, titled: string][]>();
+const NO_COMMON_NAMES: [string, string][] = [];
 for (const name of [
   "content-type",
   "content-length",
@@ -254,18 +255,16 @@ for (const name of [
     /(^|-)([a-z])/g,
     (_, dash: string, letter: string) => dash + letter.toUpperCase(),
   );
-  const spellings = COMMON_NAMES.get(name.length) ?? [];
-  spellings.push(name, titled);
-  COMMON_NAMES.set(name.length, spellings);
+  const sameLength = COMMON_NAMES.get(name.length) ?? [];
+  sameLength.push([name, titled]);
+  COMMON_NAMES.set(name.length, sameLength);
 }
 
 /** The header name before `colon` in `line`, lowercased (HTTP names are case-insensitive; Headers
  * lowercases them anyway), or undefined when it is not a token. */
 function headerName(line: string, colon: number): string | undefined {
-  const spellings = COMMON_NAMES.get(colon);
-  if (spellings !== undefined) {
-    // Pairs of (lowercase, Title-Case): either spelling maps to the lowercase one.
-    for (let i = 0; i < spellings.length; i++) if (line.startsWith(spellings[i]!)) return spellings[i & ~1];
+  for (const [lower, titled] of COMMON_NAMES.get(colon) ?? NO_COMMON_NAMES) {
+    if (line.startsWith(lower) || line.startsWith(titled)) return lower;
   }
   const name = line.slice(0, colon);
   return TOKEN.test(name) ? name.toLowerCase() : undefined;

@@ -19,9 +19,10 @@ export interface UpstreamRequest {
   deadlineMs?: number;
   // The hooks below are called as methods of the request (`this` is the request), so a caller may
   // implement them on a class instead of allocating closures per request.
-  /** The headers the returned Response carries, made from the endpoint's (in order; names
-   * lowercase from the pooled client and from fetch). Called once, when the head arrives; absent, the endpoint's headers are kept. Clients
-   * read `body` and `headers` only before this call, so the caller may let go of them here. */
+  /** The headers the returned Response carries, made from the endpoint's (in order; names lowercase
+   * from the pooled client and from fetch). Called once, when the head arrives; absent, the endpoint's
+   * headers are kept. Clients read `body` and `headers` only before this call, so the caller may let go
+   * of them here. */
   responseHeaders?: (headers: HeaderPairs) => HeaderPairs;
   /** Told once when a delivered response ends: its body complete, failed, or cancelled by the consumer.
    * Lets the caller observe a stream (in-flight counts, logs) without wrapping it in another stream. */

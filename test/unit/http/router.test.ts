@@ -48,6 +48,26 @@ describe("router", () => {
     expect((await call("POST", "/olla/v1/chat/completions")).text).toBe("olla");
   });
 
+  test("the longest prefix decides alone: its routes by method, 405 when none takes it", async () => {
+    // /olla/ would take a GET, but /olla/anthropic/ is the longer prefix.
+    const wrong = await call("GET", "/olla/anthropic/v1/models");
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+    const shared = createRouter([
+      { methods: ["GET"], path: "/a/", prefix: true, handler: () => new Response("get") },
+      { methods: ["POST"], path: "/a/", prefix: true, handler: () => new Response("post") },
+      { methods: ["GET", "POST", "DELETE"], path: "/", prefix: true, handler: () => new Response("root") },
+    ]);
+    const on = async (method: string) => {
+      const response = await shared(new Request("http://olla.test/a/b", { method }), context("/a/b"));
+      return [response.status, await response.text(), response.headers.get("allow")];
+    };
+    expect(await on("GET")).toEqual([200, "get", null]);
+    expect(await on("POST")).toEqual([200, "post", null]);
+    const denied = await on("DELETE");
+    expect([denied[0], denied[2]]).toEqual([405, "GET, POST, HEAD"]);
+  });
+
   test("a wrong method gets 405 with Allow", async () => {
     const result = await call("DELETE", "/internal/health");
     expect(result.status).toBe(405);

@@ -9,10 +9,10 @@ const c = testEndpoint({ name: "c", url: "http://127.0.0.1:3" });
 const down = testEndpoint({ name: "down", url: "http://127.0.0.1:4" }, { status: "offline" });
 
 const lists = new Map<Endpoint, EndpointCatalogue>([
-  [a, { known: true, models: [{ name: "llama3.2:latest", loaded: false }, { name: "qwen3:4b" }] }],
-  [b, { known: true, models: [{ name: "llama3.2:latest", loaded: true }] }],
-  [c, { known: false, models: [] }],
-  [down, { known: true, models: [{ name: "deepseek-r1:7b" }] }],
+  [a, { updatedAt: 1, models: [{ name: "llama3.2:latest", loaded: false }, { name: "qwen3:4b" }] }],
+  [b, { updatedAt: 1, models: [{ name: "llama3.2:latest", loaded: true }] }],
+  [c, { models: [] }],
+  [down, { updatedAt: 1, models: [{ name: "deepseek-r1:7b" }] }],
 ]);
 
 function route(model: string, overrides: Partial<ModelRoutingInput> = {}) {
@@ -20,7 +20,7 @@ function route(model: string, overrides: Partial<ModelRoutingInput> = {}) {
     model,
     inScope: [a, b, c, down],
     isRoutable: (endpoint) => endpoint.status === "healthy",
-    catalogue: (endpoint) => lists.get(endpoint) ?? { known: false, models: [] },
+    catalogue: (endpoint) => lists.get(endpoint) ?? { models: [] },
     strategy: "strict",
     fallback: "compatible_only",
     compatible: () => true,
@@ -39,6 +39,19 @@ describe("routeByModel", () => {
 
   test("names match exactly first, then ignoring case", () => {
     expect(names(route("Qwen3:4B").tiers)).toEqual([["a"], ["c"]]);
+  });
+
+  test("ignoring case: the first listed spelling wins, and a replaced list is matched afresh", () => {
+    const list: EndpointCatalogue = {
+      updatedAt: 1,
+      models: [{ name: "Mistral:7B" }, { name: "mistral:7b" }],
+    };
+    const only = { inScope: [a], catalogue: () => list };
+    expect(route("MISTRAL:7b", only).nameOn.get(a)).toBe("Mistral:7B");
+    // Discovery replaces the list on refresh: the new names count at once.
+    list.models = [{ name: "Phi4:Mini" }];
+    expect(route("phi4:mini", only).nameOn.get(a)).toBe("Phi4:Mini");
+    expect(route("mistral:7b", only).decision).toBe("rejected");
   });
 
   test("an alias matches any of its names and says which name each endpoint uses", () => {
@@ -63,7 +76,7 @@ describe("routeByModel", () => {
   });
 
   test("strict: unknown model is a 404, a model only on down endpoints a 503", () => {
-    const known = (endpoint: Endpoint) => lists.get(endpoint)!.known;
+    const known = (endpoint: Endpoint) => lists.get(endpoint)!.updatedAt !== undefined;
     const onlyListed = { inScope: [a, b, down].filter(known) };
     expect(route("phi4", onlyListed)).toMatchObject({
       decision: "rejected",
