@@ -93,7 +93,7 @@ function createRootLogger(config: Config): { logger: Logger; close: () => Promis
   const logger = createLogger({
     level: config.logging.level,
     format: config.logging.format,
-    write: sink.write,
+    write: sink.lines,
     color: config.logging.format === "pretty" && sink.isTerminal && !process.env.NO_COLOR,
   });
   return { logger, close: sink.close };

@@ -1,7 +1,7 @@
 // The access log: one structured line per request, written when the request is over (for a stream:
 // when its body ends), with secrets in the query string redacted. Health polls go at debug.
 
-import type { Logger } from "./logger.ts";
+import type { LogFields, Logger } from "./logger.ts";
 
 export interface AccessEntry {
   requestId: string;
@@ -33,27 +33,49 @@ export function redactQuery(search: string): string {
 const QUIET_PATHS = new Set(["/internal/health"]);
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
+type FieldValue = string | number | null | undefined;
+
+/** The line's fields in order, once for both ways of writing it; undefined leaves a field out. */
+const FIELDS: readonly (readonly [string, (entry: AccessEntry, durationMs: number) => FieldValue])[] = [
+  ["component", () => "access"],
+  ["request_id", (entry) => entry.requestId],
+  ["client_ip", (entry) => entry.clientIp ?? null],
+  ["method", (entry) => entry.method],
+  ["path", (entry) => (entry.search === "" ? entry.path : entry.path + redactQuery(entry.search))],
+  ["endpoint", (entry) => entry.endpoint ?? null],
+  ["model", (entry) => entry.model ?? null],
+  ["status", (entry) => entry.status],
+  ["bytes_in", (entry) => entry.bytesIn],
+  ["bytes_out", (entry) => entry.bytesOut],
+  ["duration_ms", (_, durationMs) => round(durationMs)],
+  ["ttft_ms", (entry) => (entry.ttftMs === undefined ? null : round(entry.ttftMs))],
+  ["tokens_in", (entry) => entry.usage?.input ?? null],
+  ["tokens_out", (entry) => entry.usage?.output ?? null],
+  ["failure", (entry) => entry.failure || undefined],
+];
+
 export function writeAccessLog(logger: Logger, entry: AccessEntry, durationMs: number): void {
-  const quiet = QUIET_PATHS.has(entry.path);
+  const level = QUIET_PATHS.has(entry.path) ? "debug" : "info";
   // Nothing to build when the line's level is off (logging.level: warn and above).
-  if (!logger.enabled(quiet ? "debug" : "info")) return;
-  const fields = {
-    component: "access",
-    request_id: entry.requestId,
-    client_ip: entry.clientIp ?? null,
-    method: entry.method,
-    path: entry.path + redactQuery(entry.search),
-    endpoint: entry.endpoint ?? null,
-    model: entry.model ?? null,
-    status: entry.status,
-    bytes_in: entry.bytesIn,
-    bytes_out: entry.bytesOut,
-    duration_ms: round(durationMs),
-    ttft_ms: entry.ttftMs === undefined ? null : round(entry.ttftMs),
-    tokens_in: entry.usage?.input ?? null,
-    tokens_out: entry.usage?.output ?? null,
-    ...(entry.failure ? { failure: entry.failure } : {}),
-  };
-  if (quiet) logger.debug("request", fields);
+  if (!logger.enabled(level)) return;
+  // JSON lines are encoded straight into the log's buffer: no garbage per request.
+  const line = logger.jsonLine(level, "request");
+  if (line) {
+    for (const field of FIELDS) {
+      const value = field[1](entry, durationMs);
+      if (value === undefined) continue;
+      line.key(field[0]);
+      if (typeof value === "number") line.number(value);
+      else line.string(value);
+    }
+    line.end();
+    return;
+  }
+  const fields: LogFields = {};
+  for (const field of FIELDS) {
+    const value = field[1](entry, durationMs);
+    if (value !== undefined) fields[field[0]] = value;
+  }
+  if (level === "debug") logger.debug("request", fields);
   else logger.info("request", fields);
 }

@@ -1,6 +1,8 @@
 // Structured logger: one line per event as json, text (logfmt) or pretty (coloured on a terminal).
 // Level checks come first so a disabled debug line costs one comparison.
 
+import { LineBuffer } from "./line-buffer.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFormat = "json" | "text" | "pretty";
 export type LogFields = Record<string, unknown>;
@@ -13,13 +15,17 @@ export interface Logger {
   /** A logger that adds these fields to every line. */
   child(fields: LogFields): Logger;
   enabled(level: LogLevel): boolean;
+  /** A JSON line at this level, opened (time, level, msg) for the caller to add fields to and end():
+   *  no fields object, no strings (the access log). Undefined when the line is not to be written that
+   *  way: level off, format not json, or fields of a child logger to merge; use the fields methods then. */
+  jsonLine(level: LogLevel, message: string): LineBuffer | undefined;
 }
 
 export interface LoggerOptions {
   level: LogLevel;
   format: LogFormat;
-  /** Receives one finished line (with its newline). */
-  write: (line: string) => void;
+  /** Receives one finished line (with its newline), or gathers lines as bytes (the real sinks). */
+  write: ((line: string) => void) | LineBuffer;
   /** Colour the pretty format (only when writing to a terminal). */
   color?: boolean;
   now?: () => Date;
@@ -34,6 +40,7 @@ const COLOR: Record<LogLevel, string> = {
   error: "\x1b[31m",
 };
 const DIM = "\x1b[2m";
+const decoder = new TextDecoder();
 const RESET = "\x1b[0m";
 
 /** Errors become {message, code, ...} so they survive JSON.stringify. */
@@ -98,11 +105,19 @@ export function createLogger(options: LoggerOptions, base: LogFields = {}): Logg
   const now = options.now ?? (() => new Date());
   const color = options.color ?? false;
   const baseEmpty = Object.keys(base).length === 0;
+  const sink = options.write;
+  const write = sink instanceof LineBuffer ? (line: string) => sink.write(line) : sink;
+  // A line-at-a-time writer gets hand-encoded JSON lines as strings too, one per call.
+  const jsonLines =
+    options.format !== "json" || !baseEmpty
+      ? undefined
+      : sink instanceof LineBuffer
+        ? sink
+        : new LineBuffer((bytes) => sink(decoder.decode(bytes)), 0);
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (RANK[level] < threshold) return;
-    // No copy when there is nothing to merge (the access log's one line per request).
     const merged = fields ? (baseEmpty ? fields : { ...base, ...fields }) : base;
-    options.write(render(options.format, level, now(), message, merged, color));
+    write(render(options.format, level, now(), message, merged, color));
   };
   return {
     debug: (message, fields) => emit("debug", message, fields),
@@ -111,5 +126,9 @@ export function createLogger(options: LoggerOptions, base: LogFields = {}): Logg
     error: (message, fields) => emit("error", message, fields),
     child: (fields) => createLogger(options, { ...base, ...fields }),
     enabled: (level) => RANK[level] >= threshold,
+    jsonLine: (level, message) =>
+      jsonLines && RANK[level] >= threshold
+        ? jsonLines.jsonLine(options.now ? options.now().getTime() : Date.now(), level, message)
+        : undefined,
   };
 }

@@ -69,6 +69,8 @@ export interface ProxyDeps {
 interface Scope {
   label: string;
   accepts: (endpoint: Endpoint) => boolean;
+  /** The last answer of endpointsIn, with the platform each endpoint had then. */
+  members?: { of: readonly Endpoint[]; profiles: PlatformProfile[]; list: readonly Endpoint[] };
 }
 
 const ANY: Scope = { label: "any", accepts: () => true };
@@ -98,6 +100,30 @@ function scopesByPrefix(profiles: readonly PlatformProfile[]): ReadonlyMap<strin
   }
   scopes.set(profiles, (byPrefix = built));
   return byPrefix;
+}
+
+const adapterScopes = new WeakMap<ApiAdapter, Scope>();
+
+/** An adapted route's endpoints: any platform the adapter can talk to. */
+function adapterScope(adapter: ApiAdapter): Scope {
+  let scope = adapterScopes.get(adapter);
+  if (scope === undefined) adapterScopes.set(adapter, (scope = { label: "any", accepts: adapter.accepts }));
+  return scope;
+}
+
+/** The endpoints a scope takes, as an array kept between requests while no endpoint changes platform
+ * (only `type: auto` detection does): no filtered copy per request. */
+function endpointsIn(scope: Scope, all: readonly Endpoint[]): readonly Endpoint[] {
+  if (scope === ANY) return all;
+  const members = scope.members;
+  if (members !== undefined && members.of === all && members.profiles.length === all.length) {
+    let same = true;
+    for (let i = 0; i < all.length && same; i++) same = all[i]!.profile === members.profiles[i];
+    if (same) return members.list;
+  }
+  const list = all.filter(scope.accepts);
+  scope.members = { of: all, profiles: all.map((endpoint) => endpoint.profile), list };
+  return list;
 }
 
 function scopeFor(prefix: string, profiles: readonly PlatformProfile[]): Scope | undefined {
@@ -138,6 +164,26 @@ const SPEAKS_OPENAI = (endpoint: Endpoint) => endpoint.profile.openaiCompatible;
 /** The platforms that can answer a path: Ollama's native /api/ paths, or the OpenAI API. */
 function speaksPath(path: string): (endpoint: Endpoint) => boolean {
   return /^\/(olla\/([^/]+\/)?)?api\//.test(path) ? SPEAKS_OLLAMA : SPEAKS_OPENAI;
+}
+
+/** X-Olla-Routing-* pairs per decision and reason (a handful of each), made once: not per request. */
+const routingPairs = new WeakMap<ModelRouting, Map<string, Map<string, HeaderPairs>>>();
+
+function routingHeaders(models: ModelRouting, route: ModelRoute): HeaderPairs {
+  let byDecision = routingPairs.get(models);
+  if (byDecision === undefined) routingPairs.set(models, (byDecision = new Map()));
+  let byReason = byDecision.get(route.decision);
+  if (byReason === undefined) byDecision.set(route.decision, (byReason = new Map()));
+  let pairs = byReason.get(route.reason);
+  if (pairs === undefined) {
+    pairs = [
+      ["x-olla-routing-strategy", models.strategy],
+      ["x-olla-routing-decision", route.decision],
+      ["x-olla-routing-reason", route.reason],
+    ];
+    byReason.set(route.reason, pairs);
+  }
+  return pairs;
 }
 
 /** Synchronous unless a miss makes the endpoints be asked again (no promise per routed request). */
@@ -250,7 +296,7 @@ interface RequestScope {
   deps: ProxyDeps;
   model: string | undefined;
   /** X-Olla-Routing-* headers, when model routing ran. */
-  routing: Record<string, string> | undefined;
+  routing: HeaderPairs | undefined;
 }
 
 /** One try of one endpoint: the upstream request, and the hooks that watch its answer. The hooks are
@@ -293,7 +339,7 @@ class Attempt implements UpstreamRequest {
     this.contentType = head.contentType;
     this.contentLength = head.contentLength;
     const routing = this.shared.routing;
-    if (routing) for (const name in routing) head.headers.push([name, routing[name]!]);
+    if (routing) for (const pair of routing) head.headers.push(pair);
     if (this.mode !== undefined) head.headers.push(["x-olla-mode", this.mode]);
     head.headers.push(["x-olla-request-id", this.shared.context.record.requestId]);
     return head.headers;
@@ -369,7 +415,7 @@ async function proxyRequest(
   context.server.timeout(request, 0);
   const family: ApiFamily = apiFamily(context.url.pathname);
   const resolved = resolveRoute(context.url.pathname, deps.profiles);
-  const scope: Scope = adapter ? { label: "any", accepts: adapter.accepts } : resolved.scope;
+  const scope: Scope = adapter ? adapterScope(adapter) : resolved.scope;
   const path = resolved.path;
   const maxBodySize = adapter ? adapter.maxBodySize : deps.maxBodySize;
 
@@ -418,7 +464,7 @@ async function proxyRequest(
     record.model = facts.model = prepared.model;
   }
 
-  const inScope = deps.endpoints.filter(scope.accepts);
+  const inScope = endpointsIn(scope, deps.endpoints);
   let candidates = inScope.filter(deps.isRoutable);
   if (candidates.length === 0) {
     const what = scope === ANY ? "endpoints" : `${scope.label} endpoints`;
@@ -432,7 +478,7 @@ async function proxyRequest(
 
   // With a model named and catalogues known, only endpoints that have it (loaded ones first).
   let tiers: Endpoint[][] = [candidates];
-  let routing: Record<string, string> | undefined;
+  let routing: HeaderPairs | undefined;
   let nameOn: ReadonlyMap<Endpoint, string> | undefined;
   if (facts.model !== undefined && deps.models) {
     let route = routeModel(
@@ -444,11 +490,7 @@ async function proxyRequest(
       adapter?.accepts,
     );
     if (route instanceof Promise) route = await route;
-    routing = {
-      "x-olla-routing-strategy": deps.models.strategy,
-      "x-olla-routing-decision": route.decision,
-      "x-olla-routing-reason": route.reason,
-    };
+    routing = routingHeaders(deps.models, route);
     if (route.decision === "rejected") {
       const available = availableModels(inScope, deps.isRoutable, deps.models.catalogue);
       const message =
@@ -458,7 +500,10 @@ async function proxyRequest(
             (available.length ? `; available: ${available.slice(0, 20).join(", ")}` : "");
       return errorResponse(family, route.status ?? 404, message, {
         code: route.status === 503 ? "model_unavailable" : "model_not_found",
-        headers: route.status === 503 ? { ...routing, "retry-after": "5" } : routing,
+        headers: {
+          ...Object.fromEntries(routing),
+          ...(route.status === 503 ? { "retry-after": "5" } : {}),
+        },
       });
     }
     tiers = route.tiers;

@@ -34,7 +34,30 @@ const UPSTREAM_SECRETS = new Set([
 ]);
 
 const VIA = `1.1 olla/${BUILD.version}`;
-const SERVED_BY = `olla/${BUILD.version}`;
+
+// Pairs that are the same on every request are made once and shared: nothing changes a pair once it
+// is in a list (the upstream clients and the Response only read them).
+const VIA_PAIR: [string, string] = ["via", VIA];
+const SERVED_BY_PAIR: [string, string] = ["x-served-by", `olla/${BUILD.version}`];
+const PROTO_PAIRS: Record<string, [string, string]> = {
+  "http:": ["x-forwarded-proto", "http"],
+  "https:": ["x-forwarded-proto", "https"],
+};
+
+/** X-Olla-Endpoint and X-Olla-Backend-Type of each endpoint (both fixed for its lifetime). */
+const endpointPairs = new WeakMap<Endpoint, readonly [string, string][]>();
+
+function namePairs(endpoint: Endpoint): readonly [string, string][] {
+  let pairs = endpointPairs.get(endpoint);
+  if (pairs === undefined) {
+    pairs = [
+      ["x-olla-endpoint", endpoint.name],
+      ["x-olla-backend-type", endpoint.type],
+    ];
+    endpointPairs.set(endpoint, pairs);
+  }
+  return pairs;
+}
 
 /** Header names listed in Connection are hop-by-hop too (RFC 9110 §7.6.1): added to `into`. */
 function connectionNamed(listed: string | null, into?: Set<string>): Set<string> | undefined {
@@ -88,14 +111,15 @@ export function upstreamRequestHeaders(incoming: Headers, context: ForwardContex
     out.push(pair);
   }
   const peer = context.peer ?? "unknown";
+  const protocol = context.url.protocol;
   out.push(
     ["x-forwarded-for", forwardedFor ? `${forwardedFor}, ${peer}` : peer],
-    ["x-forwarded-proto", context.url.protocol.slice(0, -1)],
+    PROTO_PAIRS[protocol] ?? ["x-forwarded-proto", protocol.slice(0, -1)],
     ["x-forwarded-host", host ?? context.url.host],
-    ["via", via ? `${via}, ${VIA}` : VIA],
+    via ? ["via", `${via}, ${VIA}`] : VIA_PAIR,
   );
   if (!hasRequestId) out.push(["x-request-id", context.requestId]);
-  for (const [name, value] of endpoint.headers) out.push([name, value]);
+  for (const pair of endpoint.headers) out.push(pair as [string, string]);
   return out;
 }
 
@@ -150,11 +174,12 @@ export function clientResponseHeaders(
     // The endpoint's pair as it is when its name needs no change: no new array per header.
     headers.push(name === raw ? (pair as [string, string]) : [name, value]);
   }
+  const names = namePairs(endpoint);
   headers.push(
-    ["via", upstreamVia ? `${VIA}, ${upstreamVia}` : VIA],
-    ["x-served-by", SERVED_BY],
-    ["x-olla-endpoint", endpoint.name],
-    ["x-olla-backend-type", endpoint.type],
+    upstreamVia ? ["via", `${VIA}, ${upstreamVia}`] : VIA_PAIR,
+    SERVED_BY_PAIR,
+    names[0]!,
+    names[1]!,
   );
   if (context.model !== undefined) headers.push(["x-olla-model", context.model]);
   headers.push(["x-olla-response-time", `${Math.round(context.responseTimeMs)}ms`]);

@@ -80,18 +80,19 @@ function lowerNameIndex(models: EndpointCatalogue["models"]): ReadonlyMap<string
   return index;
 }
 
-/** Where the wanted names are listed: up endpoints by loaded state, unknown lists, down hosts. */
+/** Where the wanted names are listed: up endpoints by loaded state, unknown lists, down hosts. Each list
+ *  is made only when something goes in it (most requests fill one). */
 function scan(input: ModelRoutingInput, wanted: readonly string[]) {
   let nameOn: Map<Endpoint, string> | undefined;
-  const loadedUp: Endpoint[] = [];
-  const coldUp: Endpoint[] = [];
-  const unlisted: Endpoint[] = [];
+  let loadedUp: Endpoint[] | undefined;
+  let coldUp: Endpoint[] | undefined;
+  let unlisted: Endpoint[] | undefined;
   let hostsDown = 0;
   for (const endpoint of input.inScope) {
     const catalogue = input.catalogue(endpoint);
     const up = input.isRoutable(endpoint);
     if (catalogue.updatedAt === undefined) {
-      if (up) unlisted.push(endpoint);
+      if (up) (unlisted ??= []).push(endpoint);
       continue;
     }
     const found = match(wanted, catalogue);
@@ -101,7 +102,8 @@ function scan(input: ModelRoutingInput, wanted: readonly string[]) {
       continue;
     }
     if (found.name !== input.model) (nameOn ??= new Map()).set(endpoint, found.name);
-    (found.loaded === false ? coldUp : loadedUp).push(endpoint);
+    if (found.loaded === false) (coldUp ??= []).push(endpoint);
+    else (loadedUp ??= []).push(endpoint);
   }
   return { nameOn: nameOn ?? NO_RENAMES, loadedUp, coldUp, unlisted, hostsDown };
 }
@@ -111,29 +113,32 @@ export function routeByModel(input: ModelRoutingInput): ModelRoute {
   // An alias stands for its backend names; a name that is also listed as-is still matches first.
   let found = scan(input, alias ? [input.model, ...alias] : [input.model]);
   let unified = false;
-  if (found.loadedUp.length + found.coldUp.length === 0 && input.related) {
+  if (!found.loadedUp && !found.coldUp && input.related) {
     // No healthy endpoint lists that name: the unified catalogue may know the same model (same
     // digest) under other names on other endpoints.
     const names = input.related(input.model).filter((name) => name !== input.model);
     const other = names.length > 0 ? scan(input, names) : undefined;
-    if (other && other.loadedUp.length + other.coldUp.length > 0) {
+    if (other && (other.loadedUp || other.coldUp)) {
       found = other;
       unified = true;
     }
   }
   const { nameOn, loadedUp, coldUp, unlisted, hostsDown } = found;
 
-  const hosts = [loadedUp, coldUp].filter((tier) => tier.length > 0);
-  if (hosts.length > 0) {
+  if (loadedUp || coldUp) {
     // Endpoints whose lists are unknown go last: they may have it, the listed ones do.
+    const tiers: Endpoint[][] = [];
+    if (loadedUp) tiers.push(loadedUp);
+    if (coldUp) tiers.push(coldUp);
+    if (unlisted) tiers.push(unlisted);
     return {
-      tiers: unlisted.length ? [...hosts, unlisted] : hosts,
+      tiers,
       decision: "routed",
       reason: alias ? "alias_resolved" : unified ? "unified_id" : "model_found",
       nameOn,
     };
   }
-  if (unlisted.length > 0) {
+  if (unlisted) {
     return { tiers: [unlisted], decision: "routed", reason: "model_list_unknown", nameOn };
   }
   const reason = hostsDown > 0 ? "model_on_unavailable_endpoints" : "model_not_found";

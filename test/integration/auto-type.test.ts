@@ -54,7 +54,18 @@ test("provider routes follow the detected platform", async () => {
   expect(response.headers.get("x-olla-endpoint")).toBe("b");
 });
 
-test("a node that was down at start is detected when it comes up", async () => {
+test("a node that was down at start is detected when it comes up, and its provider route follows", async () => {
+  const chat = () =>
+    fetch(`${olla.url}/olla/vllm/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "meta-llama/Llama-3.2-3B-Instruct",
+        messages: [{ role: "user", content: "x" }],
+      }),
+    });
+  // No vLLM endpoint yet: the route's endpoint list is made (and kept) without d.
+  expect((await chat()).status).toBe(404);
   const later = await startFakeUpstream({ kind: "vllm", port: laterPort.value });
   try {
     const endpoint = olla.app.endpoints.find((candidate) => candidate.name === "d")!;
@@ -64,6 +75,10 @@ test("a node that was down at start is detected when it comes up", async () => {
     expect(
       olla.logs.some((record) => record.msg === "endpoint type detected" && record.endpoint === "d"),
     ).toBe(true);
+    // The detection changed d's platform: the kept list is made again.
+    const response = await chat();
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-olla-endpoint")).toBe("d");
   } finally {
     await later.stop();
   }
