@@ -32,7 +32,7 @@ export function createGuard(options: GuardOptions): Guard | undefined {
 
   /** Everything after the rate limit, which may have had to wait for Redis. */
   const rest = (request: Request, context: RouteContext, verdict: RateVerdict | undefined): Result => {
-    const path = context.url.pathname;
+    const path = context.record.path;
     const upstreamRoute = path.startsWith("/olla/");
     const ip = context.record.clientIp ?? "unknown";
     const headers = verdict?.limited ? verdict.headers : undefined;
@@ -83,7 +83,7 @@ export function createGuard(options: GuardOptions): Guard | undefined {
 
   return (request: Request, context: RouteContext) => {
     if (!rateLimit) return rest(request, context, undefined);
-    const kind = context.url.pathname.startsWith("/olla/") ? "proxy" : "health";
+    const kind = context.record.path.startsWith("/olla/") ? "proxy" : "health";
     const verdict = rateLimit(kind, context.record.clientIp ?? "unknown");
     if (verdict instanceof Promise) return verdict.then((settled) => rest(request, context, settled));
     return rest(request, context, verdict);

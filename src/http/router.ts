@@ -86,13 +86,13 @@ export function createRouter(routes: readonly Route[]): Router {
       if (route.methods.includes(method)) return route.handler(request, context);
     const allow = [...new Set(candidates.flatMap((candidate) => candidate.methods))];
     if (allow.includes("GET")) allow.push("HEAD");
-    return errorResponse(apiFamily(context.url.pathname), 405, `method ${request.method} not allowed here`, {
+    return errorResponse(apiFamily(context.record.path), 405, `method ${request.method} not allowed here`, {
       headers: { allow: allow.join(", ") },
     });
   };
 
   return (request, context) => {
-    const path = context.url.pathname;
+    const path = context.record.path;
     const matches = exact.get(path);
     if (matches) return dispatch(matches, request, context);
     for (const group of prefixes)

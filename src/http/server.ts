@@ -130,12 +130,14 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       async fetch(request, bun) {
         const started = performance.now();
         const url = new URL(request.url);
+        // Read once: each read of a URL's part makes a new string.
+        const path = url.pathname;
         const requestId = requestIdFor(request.headers);
         const peer = bun.requestIP(request)?.address;
         const record: RequestRecord = {
           requestId,
           method: request.method,
-          path: url.pathname,
+          path,
           search: url.search,
           clientIp: options.clientIp ? options.clientIp(request, peer) : peer,
           peer,
@@ -167,8 +169,8 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
           extra = guarded?.headers;
           response = preflight ?? guarded?.response ?? (await router(request, context));
         } catch (error) {
-          logger.error("request failed", { request_id: requestId, path: url.pathname, error });
-          response = errorResponse(apiFamily(url.pathname), 500, "internal error in olla", {
+          logger.error("request failed", { request_id: requestId, path, error });
+          response = errorResponse(apiFamily(path), 500, "internal error in olla", {
             code: "internal_error",
           });
           record.deferred = false;
@@ -177,7 +179,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
         // Reading response.headers makes a Headers object per answer: skipped when the id is in already.
         if (!record.idHeaderSent) response.headers.set("x-olla-request-id", requestId);
         // Anthropic's SDKs report this header with every error.
-        if (url.pathname.startsWith("/olla/anthropic/")) response.headers.set("request-id", requestId);
+        if (path.startsWith("/olla/anthropic/")) response.headers.set("request-id", requestId);
         if (extra) for (const name in extra) response.headers.set(name, extra[name]!);
         cors?.decorate(request, response);
         record.status = response.status;

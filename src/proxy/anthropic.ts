@@ -192,7 +192,7 @@ export function anthropicRoutes(deps: ProxyDeps, options: AnthropicOptions): Rou
             deps,
             adapter,
             parsed.model,
-            context.url.pathname,
+            context.record.path,
           )) {
             const native = endpoint.profile.anthropic;
             if (!native?.tokenCount) continue;

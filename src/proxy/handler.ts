@@ -413,8 +413,8 @@ async function proxyRequest(
 ): Promise<Response> {
   // Quiet streams and slow model loads must not hit Bun's 10 s idle cut; olla's own timers rule.
   context.server.timeout(request, 0);
-  const family: ApiFamily = apiFamily(context.url.pathname);
-  const resolved = resolveRoute(context.url.pathname, deps.profiles);
+  const family: ApiFamily = apiFamily(context.record.path);
+  const resolved = resolveRoute(context.record.path, deps.profiles);
   const scope: Scope = adapter ? adapterScope(adapter) : resolved.scope;
   const path = resolved.path;
   const maxBodySize = adapter ? adapter.maxBodySize : deps.maxBodySize;
@@ -486,7 +486,7 @@ async function proxyRequest(
       facts.model,
       inScope,
       deps.isRoutable,
-      context.url.pathname,
+      context.record.path,
       adapter?.accepts,
     );
     if (route instanceof Promise) route = await route;
@@ -534,7 +534,7 @@ async function proxyRequest(
       adapted = prepared?.forEndpoint(endpoint, name);
       attempt = new Attempt(
         endpoint,
-        upstreamUrl(endpoint, adapted?.path ?? path, adapted ? "" : context.url.search),
+        upstreamUrl(endpoint, adapted?.path ?? path, adapted ? "" : context.record.search),
         request.method,
         adapted?.body ?? (name === undefined ? body : await renamedBody(body, facts, name)),
         upstreamRequestHeaders(request.headers, {
