@@ -40,8 +40,8 @@ const COLOR: Record<LogLevel, string> = {
   error: "\x1b[31m",
 };
 const DIM = "\x1b[2m";
-const decoder = new TextDecoder();
 const RESET = "\x1b[0m";
+const decoder = new TextDecoder();
 
 /** Errors become {message, code, ...} so they survive JSON.stringify. */
 function plain(value: unknown): unknown {
@@ -116,6 +116,7 @@ export function createLogger(options: LoggerOptions, base: LogFields = {}): Logg
         : new LineBuffer((bytes) => sink(decoder.decode(bytes)), 0);
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (RANK[level] < threshold) return;
+    // No copy when there is nothing to merge.
     const merged = fields ? (baseEmpty ? fields : { ...base, ...fields }) : base;
     write(render(options.format, level, now(), message, merged, color));
   };
