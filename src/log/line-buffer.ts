@@ -89,8 +89,8 @@ export class LineBuffer {
    *  durations) are written digit by digit, anything else through String(). */
   number(value: number | null | undefined): this {
     if (value == null || !Number.isFinite(value)) return this.ascii("null");
+    // -0 is not below 0: it goes on as 0, as JSON.stringify writes it.
     if (value < 0) {
-      if (Object.is(value, -0)) return this.ascii("0");
       this.ascii("-");
       value = -value;
     }

@@ -498,12 +498,11 @@ async function proxyRequest(
           ? `model ${facts.model} is only on endpoints that are down right now`
           : `model ${facts.model} is not served by any ${scope === ANY ? "" : `${scope.label} `}endpoint` +
             (available.length ? `; available: ${available.slice(0, 20).join(", ")}` : "");
+      const headers: Record<string, string> = Object.fromEntries(routing);
+      if (route.status === 503) headers["retry-after"] = "5";
       return errorResponse(family, route.status ?? 404, message, {
         code: route.status === 503 ? "model_unavailable" : "model_not_found",
-        headers: {
-          ...Object.fromEntries(routing),
-          ...(route.status === 503 ? { "retry-after": "5" } : {}),
-        },
+        headers,
       });
     }
     tiers = route.tiers;

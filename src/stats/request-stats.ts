@@ -158,6 +158,11 @@ export function createRequestStats(options: StatsOptions): RequestStats {
     if (!tally) entry.byEndpoint.set(endpoint, (tally = createTally(now())));
     return tally;
   };
+  /** A request of the model on the endpoint is over: it leaves both in-flight counts. */
+  const leave = (entry: { total: Tally }, tally: Tally) => {
+    entry.total.inFlight = Math.max(0, entry.total.inFlight - 1);
+    tally.inFlight = Math.max(0, tally.inFlight - 1);
+  };
 
   return {
     start(endpoint, model) {
@@ -174,8 +179,7 @@ export function createRequestStats(options: StatsOptions): RequestStats {
       if (outcome.model === undefined) return;
       const entry = modelEntry(outcome.model);
       const tally = endpointOf(entry, name);
-      entry.total.inFlight = Math.max(0, entry.total.inFlight - 1);
-      tally.inFlight = Math.max(0, tally.inFlight - 1);
+      leave(entry, tally);
       add(entry.total, outcome, durationMs, at);
       add(tally, outcome, durationMs, at);
     },
@@ -185,8 +189,7 @@ export function createRequestStats(options: StatsOptions): RequestStats {
       if (model === undefined) return;
       const entry = modelEntry(model);
       const tally = endpointOf(entry, name);
-      entry.total.inFlight = Math.max(0, entry.total.inFlight - 1);
-      tally.inFlight = Math.max(0, tally.inFlight - 1);
+      leave(entry, tally);
       countFailure(tally, failure, at);
     },
     rejected(model, failure) {

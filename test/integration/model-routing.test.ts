@@ -70,6 +70,8 @@ describe("strict (the default)", () => {
     expect(body.error).toContain("phi4:latest");
     expect(body.error).toContain("mistral:latest");
     expect(ollamaStyle.headers.get("x-olla-routing-decision")).toBe("rejected");
+    // Nothing will change by waiting: no Retry-After.
+    expect(ollamaStyle.headers.get("retry-after")).toBeNull();
     const openaiStyle = await chat("phi4:latest", "/olla/v1/chat/completions");
     expect(((await openaiStyle.json()) as { error: { code: string } }).error.code).toBe("model_not_found");
     const client = new Ollama({ host: `${olla.url}/olla` });
@@ -84,6 +86,8 @@ describe("strict (the default)", () => {
       const response = await chat("qwen3:4b");
       expect(response.status).toBe(503);
       expect(response.headers.get("x-olla-routing-reason")).toBe("model_on_unavailable_endpoints");
+      expect(response.headers.get("x-olla-routing-decision")).toBe("rejected");
+      expect(response.headers.get("retry-after")).toBe("5");
     } finally {
       await big.restart();
       await olla.app.health.checkNow(olla.app.endpoints.find((endpoint) => endpoint.name === "big")!);
