@@ -22,10 +22,10 @@ const config = parse(readFileSync(values.config, "utf8")) as FloorConfig;
 
 // Route prefix -> endpoint origin; "openai" is the prefix of the openai-compatible type, as in olla. Written
 // out rather than read from olla's profiles: loading them is start-up cost of olla's that the floor must not carry.
-const origins = new Map<string, string>();
+const origins = new Map<string, URL>();
 for (const endpoint of config.discovery.static.endpoints) {
   const prefix = endpoint.type === "openai-compatible" ? "openai" : endpoint.type;
-  if (!origins.has(prefix)) origins.set(prefix, new URL(endpoint.url).origin);
+  if (!origins.has(prefix)) origins.set(prefix, new URL(endpoint.url));
 }
 
 const client = createPooledClient({ maxConnsPerHost: 0, maxIdleConns: 1024 });
@@ -47,7 +47,8 @@ const server = Bun.serve({
     for (const pair of request.headers) headers.push(pair);
     const body = request.body ? await request.bytes() : null;
     return client.request({
-      url: new URL(`${origin}${match[2]}${url.search}`),
+      url: origin,
+      path: `${match[2]}${url.search}`,
       method: request.method,
       headers,
       body,

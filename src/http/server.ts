@@ -64,16 +64,33 @@ interface Lifecycle {
   dispatched?: (record: RequestRecord) => void;
 }
 
+/** Where the path starts in a request.url. Bun gives "http://host/path?query", or only "/path?query"
+ * when the Host header is missing (HTTP/1.0) or not a host at all, a form `new URL()` rejects. */
+function pathStart(url: string): number {
+  if (url.charCodeAt(0) === 47) return 0;
+  const slash = url.indexOf("/", url.indexOf("//") + 2);
+  return slash < 0 ? url.length : slash;
+}
+
 /** One per request; methods on the prototype, so a request allocates no closures for them. */
 class RequestContext implements RouteContext {
   private finished = false;
+  private parsed: URL | undefined = undefined;
 
   constructor(
-    readonly url: URL,
+    /** request.url as Bun gives it (see pathStart). */
+    private readonly rawUrl: string,
+    /** Where a relative rawUrl is resolved: the address the client connected to. */
+    private readonly base: URL,
     readonly server: ServerHandle,
     readonly record: RequestRecord,
     private readonly lifecycle: Lifecycle,
   ) {}
+
+  /** Parsed on first use only: the proxy path needs just record.path and record.search. */
+  get url(): URL {
+    return (this.parsed ??= new URL(this.rawUrl, this.base));
+  }
 
   finish(): void {
     if (this.finished) return;
@@ -119,6 +136,8 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
   } catch (error) {
     throw new ListenError(options.host, options.port, error);
   }
+  // Bun makes a new URL on each read of server.url.
+  const listenUrl = server.url;
 
   function listen() {
     return Bun.serve({
@@ -129,16 +148,24 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       maxRequestBodySize: options.maxRequestBodySize,
       async fetch(request, bun) {
         const started = performance.now();
-        const url = new URL(request.url);
-        // Read once: each read of a URL's part makes a new string.
-        const path = url.pathname;
+        // Bun has resolved dot segments and percent-encoded the target already: the path and query are
+        // cut out of request.url, not parsed again (no URL object per request).
+        const rawUrl = request.url;
+        const start = pathStart(rawUrl);
+        let end = rawUrl.indexOf("#", start);
+        if (end < 0) end = rawUrl.length;
+        let query = rawUrl.indexOf("?", start);
+        if (query < 0 || query > end) query = end;
+        const path = query === start ? "/" : rawUrl.slice(start, query);
+        // As URL.search: "" for no query and for a bare "?".
+        const search = end - query > 1 ? rawUrl.slice(query, end) : "";
         const requestId = requestIdFor(request.headers);
         const peer = bun.requestIP(request)?.address;
         const record: RequestRecord = {
           requestId,
           method: request.method,
           path,
-          search: url.search,
+          search,
           clientIp: options.clientIp ? options.clientIp(request, peer) : peer,
           peer,
           started,
@@ -158,7 +185,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
           deferred: false,
           idHeaderSent: false,
         };
-        const context = new RequestContext(url, handle, record, lifecycle);
+        const context = new RequestContext(rawUrl, listenUrl, handle, record, lifecycle);
         let response: Response;
         let extra: Record<string, string> | undefined;
         try {
@@ -202,7 +229,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
   };
 
   return {
-    url: server.url,
+    url: listenUrl,
     port: server.port ?? options.port,
     pending: () => server.pendingRequests,
     async stop(graceMs) {

@@ -27,7 +27,7 @@ import {
 import type { AnswerContext, ApiAdapter, PreparedRequest } from "./api-adapter.ts";
 import { adaptedRoute, bodyReadFailure, bodyTimeoutMs, type ProxyDeps, routeModel } from "./handler.ts";
 import { inspectBody, readBody, rewriteModel } from "./inspect.ts";
-import { upstreamUrl } from "./target.ts";
+import { upstreamPath } from "./target.ts";
 
 export interface AnthropicOptions {
   passthrough: boolean;
@@ -261,7 +261,8 @@ async function askBackend(
     if (version) headers.set("anthropic-version", version);
     for (const [name, value] of endpoint.headers) headers.set(name, value);
     const response = await deps.client.request({
-      url: upstreamUrl(endpoint, path, ""),
+      url: endpoint.url,
+      path: upstreamPath(endpoint, path, ""),
       method: "POST",
       headers,
       body,

@@ -33,7 +33,7 @@ import {
 import type { AdaptedRequest, ApiAdapter, PreparedRequest } from "./api-adapter.ts";
 import { AnswerObserver } from "./observe.ts";
 import { errorTrailer, streamFormat } from "./stream.ts";
-import { cleanPath, upstreamUrl } from "./target.ts";
+import { cleanPath, upstreamPath } from "./target.ts";
 import {
   type BodyOutcome,
   type HeaderPairs,
@@ -309,9 +309,12 @@ class Attempt implements UpstreamRequest {
   contentType: string | null = null;
   contentLength = Number.NaN;
 
+  /** The endpoint's own URL: the path is asked for apart (no URL per try). */
+  readonly url: URL;
+
   constructor(
     readonly endpoint: Endpoint,
-    readonly url: URL,
+    readonly path: string,
     readonly method: string,
     // Released once the answer's head arrives (nothing replays the request after that): a long
     // stream need not keep the request's body and headers, often a whole chat history.
@@ -323,6 +326,7 @@ class Attempt implements UpstreamRequest {
     /** x-olla-mode for an adapted request (passthrough, translation). */
     private readonly mode: string | undefined,
   ) {
+    this.url = endpoint.url;
     this.observer = new AnswerObserver(shared.context);
   }
 
@@ -533,14 +537,14 @@ async function proxyRequest(
       adapted = prepared?.forEndpoint(endpoint, name);
       attempt = new Attempt(
         endpoint,
-        upstreamUrl(endpoint, adapted?.path ?? path, adapted ? "" : context.record.search),
+        upstreamPath(endpoint, adapted?.path ?? path, adapted ? "" : context.record.search),
         request.method,
         adapted?.body ?? (name === undefined ? body : await renamedBody(body, facts, name)),
         upstreamRequestHeaders(request.headers, {
           endpoint,
           requestId: context.record.requestId,
           peer: record.peer,
-          url: context.url,
+          client: context,
           clientKeysAreOurs: deps.clientKeysAreOurs,
         }),
         request.signal,

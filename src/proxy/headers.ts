@@ -39,10 +39,8 @@ const VIA = `1.1 olla/${BUILD.version}`;
 // is in a list (the upstream clients and the Response only read them).
 const VIA_PAIR: [string, string] = ["via", VIA];
 const SERVED_BY_PAIR: [string, string] = ["x-served-by", `olla/${BUILD.version}`];
-const PROTO_PAIRS: Record<string, [string, string]> = {
-  "http:": ["x-forwarded-proto", "http"],
-  "https:": ["x-forwarded-proto", "https"],
-};
+// olla listens on plain HTTP (TLS, where there is any, ends in front of it).
+const PROTO_PAIR: [string, string] = ["x-forwarded-proto", "http"];
 
 /** X-Olla-Endpoint and X-Olla-Backend-Type of each endpoint (both fixed for its lifetime). */
 const endpointPairs = new WeakMap<Endpoint, readonly [string, string][]>();
@@ -74,8 +72,9 @@ export interface ForwardContext {
   requestId: string;
   /** The TCP peer, appended to X-Forwarded-For. */
   peer: string | undefined;
-  /** The client's URL as olla saw it (for X-Forwarded-Proto/Host). */
-  url: URL;
+  /** The client's request as olla saw it: its URL is read (and parsed) only for a request that came
+   * without a Host header, for X-Forwarded-Host. */
+  client: { readonly url: URL };
   /** Client credentials are olla's own (server.auth): never forwarded. */
   clientKeysAreOurs?: boolean;
 }
@@ -111,11 +110,10 @@ export function upstreamRequestHeaders(incoming: Headers, context: ForwardContex
     out.push(pair);
   }
   const peer = context.peer ?? "unknown";
-  const protocol = context.url.protocol;
   out.push(
     ["x-forwarded-for", forwardedFor ? `${forwardedFor}, ${peer}` : peer],
-    PROTO_PAIRS[protocol] ?? ["x-forwarded-proto", protocol.slice(0, -1)],
-    ["x-forwarded-host", host ?? context.url.host],
+    PROTO_PAIR,
+    ["x-forwarded-host", host ?? context.client.url.host],
     via ? ["via", `${via}, ${VIA}`] : VIA_PAIR,
   );
   if (!hasRequestId) out.push(["x-request-id", context.requestId]);

@@ -1,5 +1,5 @@
 // Where a proxied request goes: the path after the route prefix, cleaned so `..` cannot climb out,
-// joined onto the endpoint's URL (replacing its path, or under it with preserve_path).
+// asked of the endpoint in place of its URL's path (or under that path with preserve_path).
 
 import type { Endpoint } from "../endpoints/index.ts";
 
@@ -21,10 +21,9 @@ export function cleanPath(raw: string): string {
   return `/${segments.join("/")}${trailing}`;
 }
 
-/** The upstream URL for a cleaned path and the client's query string ("" or "?a=b"). */
-export function upstreamUrl(endpoint: Endpoint, path: string, search: string): URL {
-  const base = endpoint.preservePath ? endpoint.url.pathname.replace(/\/+$/, "") : "";
-  // One parse: the path is clean and the search came from a parsed URL, so nothing here can move
-  // the authority.
-  return new URL(`${endpoint.url.origin}${base}${path}${search}`);
+/** The path and query an endpoint is asked for (UpstreamRequest.path, sent with endpoint.url): a cleaned
+ * path and the client's query string ("" or "?a=b"). */
+export function upstreamPath(endpoint: Endpoint, path: string, search: string): string {
+  if (!endpoint.preservePath) return search === "" ? path : `${path}${search}`;
+  return `${endpoint.url.pathname.replace(/\/+$/, "")}${path}${search}`;
 }

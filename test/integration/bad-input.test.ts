@@ -137,6 +137,31 @@ describe("requests olla refuses", () => {
     expect(upstream.requests.map((request) => request.path)).toEqual(["/api/version"]);
   });
 
+  // Bun gives such a request a relative request.url ("/path?query"), which new URL() rejects.
+  test("no Host (HTTP/1.0) or a Host that is not a host: served, not a 500", async () => {
+    upstream.clearRequests();
+    const send = async (head: string) => {
+      const connection = await rawConnect(olla.url);
+      await connection.write(`${head}\r\n\r\n`);
+      const reply = await connection.reply((text) => /\r\n\r\n[^]*[}\]]$/.test(text));
+      connection.close();
+      return reply;
+    };
+    const withoutHost = await send("GET /olla/api/version?probe=1#frag HTTP/1.0");
+    expect(withoutHost.status).toBe(200);
+    const odd = await send(
+      "GET /olla/api/version?probe=2 HTTP/1.1\r\nHost: evil/olla?x#y\r\nConnection: close",
+    );
+    expect(odd.status).toBe(200);
+    const health = await send("GET /internal/health HTTP/1.1\r\nHost: a b\r\nConnection: close");
+    expect(health.status).toBe(200);
+    const forwarded = upstream.requests.filter((request) => request.path === "/api/version");
+    expect(forwarded.map((request) => request.query)).toEqual(["probe=1", "probe=2"]);
+    // Without a Host, X-Forwarded-Host names the address the client reached.
+    expect(forwarded[0]!.headers["x-forwarded-host"]).toBe(new URL(olla.url).host);
+    expect(forwarded[1]!.headers["x-forwarded-host"]).toBe("evil/olla?x#y");
+  });
+
   test("a chunked body past max_body_size is cut at the limit, 413, nothing upstream (100 MB sent)", async () => {
     upstream.clearRequests();
     const connection = await rawConnect(olla.url);

@@ -93,6 +93,16 @@ function streamOf(body: StreamingBody): ReadableStream<Uint8Array> {
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
+/** The request's URL with its `path` in place (set, not resolved: a path starting "//" stays a path). */
+function targetUrl(req: UpstreamRequest): URL {
+  if (req.path === undefined) return req.url;
+  const url = new URL(req.url);
+  const query = req.path.indexOf("?");
+  url.pathname = query < 0 ? req.path : req.path.slice(0, query);
+  url.search = query < 0 ? "" : req.path.slice(query);
+  return url;
+}
+
 export function createFetchClient(options: Partial<UpstreamClientOptions> = {}): UpstreamClient {
   const opts = resolveUpstreamOptions("sherpa", options);
   const tls =
@@ -142,7 +152,7 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
             .filter(([name]) => name !== "content-length")
             .concat([["content-length", String(body.length)]])
         : req.headers;
-      res = await fetch(req.url, {
+      res = await fetch(targetUrl(req), {
         method: req.method,
         headers,
         body: streamed ? streamOf(body) : body,

@@ -1,7 +1,7 @@
 // Encodes an UpstreamRequest as HTTP/1.1 wire bytes for the pooled client: request line, Host, the
 // caller's headers, Content-Length framing and the body, as one buffer when small (one write syscall).
 
-import { isStreamingBody, type UpstreamRequest } from "./types.ts";
+import { isStreamingBody, requestPath, type UpstreamRequest } from "./types.ts";
 
 /** Framing and connection headers the client owns; copies from the caller are dropped. */
 const MANAGED = new Set(["host", "content-length", "transfer-encoding", "connection", "keep-alive"]);
@@ -17,9 +17,26 @@ export interface EncodedRequest {
   closeAfter: boolean;
 }
 
-export function encodeRequest(req: UpstreamRequest): EncodedRequest {
-  const url = req.url;
-  let head = `${req.method} ${url.pathname || "/"}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n`;
+/** What the head takes from a request's URL, read once per URL object (see UpstreamRequest.url). */
+export interface Authority {
+  /** The Host header. */
+  host: string;
+  /** Basic credentials from the URL's user:password, when it has them. */
+  authorization: string | undefined;
+}
+
+export function authorityOf(url: URL): Authority {
+  let authorization: string | undefined;
+  if (url.username !== "" || url.password !== "") {
+    // fetch turns URL userinfo into Basic auth; do the same so both engines send identical requests.
+    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    authorization = `Basic ${Buffer.from(credentials).toString("base64")}`;
+  }
+  return { host: url.host, authorization };
+}
+
+export function encodeRequest(req: UpstreamRequest, authority: Authority): EncodedRequest {
+  let head = `${req.method} ${requestPath(req)} HTTP/1.1\r\nHost: ${authority.host}\r\n`;
   let closeAfter = false;
   let hasAuthorization = false;
   // Names are lower case: a Headers iterates them so, and pairs are given so.
@@ -31,10 +48,8 @@ export function encodeRequest(req: UpstreamRequest): EncodedRequest {
     if (name === "authorization") hasAuthorization = true;
     head += `${name}: ${value}\r\n`;
   }
-  if (!hasAuthorization && (url.username !== "" || url.password !== "")) {
-    // fetch turns URL userinfo into Basic auth; do the same so both engines send identical requests.
-    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-    head += `authorization: Basic ${Buffer.from(credentials).toString("base64")}\r\n`;
+  if (!hasAuthorization && authority.authorization !== undefined) {
+    head += `authorization: ${authority.authorization}\r\n`;
   }
   const body = req.body;
   if (isStreamingBody(body)) {

@@ -18,7 +18,7 @@
 import { isIP } from "node:net";
 import type { Socket, SocketHandler } from "bun";
 import { BodySink, type BodySinkHooks } from "./body-sink.ts";
-import { type EncodedRequest, encodeRequest } from "./http1-request.ts";
+import { type Authority, authorityOf, type EncodedRequest, encodeRequest } from "./http1-request.ts";
 import {
   BODY,
   createResponseParser,
@@ -140,6 +140,8 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     ...(opts.tls?.ca === undefined ? {} : { ca: opts.tls.ca }),
   };
   const pools = new Map<string, HostPool>();
+  /** Each URL object's pool, Host and credentials, read once: endpoints pass the same URL every time. */
+  const targets = new WeakMap<URL, { pool: HostPool; authority: Authority }>();
   let openCount = 0;
   let idleCount = 0;
   let queuedCount = 0;
@@ -890,12 +892,17 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
         return Promise.reject(new UpstreamError("aborted", "upstream request aborted", true, signal.reason));
       }
       const url = req.url;
-      if (url.protocol !== "http:" && url.protocol !== "https:") {
-        return Promise.reject(new UpstreamError("connect", `unsupported protocol ${url.protocol}`, true));
+      let target = targets.get(url);
+      if (target === undefined) {
+        if (url.protocol !== "http:" && url.protocol !== "https:") {
+          return Promise.reject(new UpstreamError("connect", `unsupported protocol ${url.protocol}`, true));
+        }
+        targets.set(url, (target = { pool: poolFor(url), authority: authorityOf(url) }));
       }
-      const pool = poolFor(url);
+      const pool = target.pool;
+      const authority = target.authority;
       return new Promise<Response>((resolve, reject) => {
-        const encoded = encodeRequest(req);
+        const encoded = encodeRequest(req, authority);
         const ex: Exchange = {
           req,
           encoded,

@@ -5,8 +5,11 @@
 export type HeaderPairs = [name: string, value: string][];
 
 export interface UpstreamRequest {
-  /** Full target URL (http: or https:). */
+  /** Target URL (http: or https:). Its scheme, host, port and user:password are read once per URL
+   * object, so a caller may share one per endpoint and name the path in `path`. */
   url: URL;
+  /** Path and query to ask for ("/v1/models?x=1"), in place of the URL's own: no URL per request. */
+  path?: string;
   method: string;
   /** Already filtered by the caller (no hop-by-hop, no host); the client sets Host and framing itself. */
   headers: Headers | HeaderPairs;
@@ -188,4 +191,9 @@ export function resolveUpstreamOptions(
   }
   if (merged.streamBufferSize === 0) merged.streamBufferSize = DEFAULT_STREAM_BUFFER[engine];
   return merged;
+}
+
+/** The path and query a request asks for. */
+export function requestPath(req: UpstreamRequest): string {
+  return req.path ?? `${req.url.pathname || "/"}${req.url.search}`;
 }

@@ -41,7 +41,7 @@ describe("to the endpoint", () => {
 
   test("hop-by-hop, Host, Origin and cookies are dropped; forwarding headers added", () => {
     const endpoint = testEndpoint({});
-    const out = forwarded(incoming, { endpoint, requestId: "rid-1", peer: "10.1.2.3", url });
+    const out = forwarded(incoming, { endpoint, requestId: "rid-1", peer: "10.1.2.3", client: { url } });
     for (const name of [
       "host",
       "connection",
@@ -68,7 +68,12 @@ describe("to the endpoint", () => {
 
   test("a client's X-Request-ID is kept, not sent twice", () => {
     const withId = new Headers({ "x-request-id": "client-trace" });
-    const out = forwarded(withId, { endpoint: testEndpoint({}), requestId: "rid-2", peer: "p", url });
+    const out = forwarded(withId, {
+      endpoint: testEndpoint({}),
+      requestId: "rid-2",
+      peer: "p",
+      client: { url },
+    });
     expect(out.get("x-request-id")).toBe("client-trace");
   });
 
@@ -77,7 +82,7 @@ describe("to the endpoint", () => {
       endpoint: testEndpoint({}),
       requestId: "r",
       peer: "1.1.1.1",
-      url,
+      client: { url },
     });
     expect(out.get("authorization")).toBe("Bearer client-key");
     expect(out.get("x-api-key")).toBe("client-key");
@@ -88,7 +93,7 @@ describe("to the endpoint", () => {
       auth: { type: "bearer", token: "endpoint-token" },
       headers: { "X-Team": "ml" },
     });
-    const out = forwarded(incoming, { endpoint, requestId: "r", peer: "1.1.1.1", url });
+    const out = forwarded(incoming, { endpoint, requestId: "r", peer: "1.1.1.1", client: { url } });
     expect(out.get("authorization")).toBe("Bearer endpoint-token");
     expect(out.has("x-api-key")).toBe(false);
     expect(out.get("x-team")).toBe("ml");
@@ -97,11 +102,15 @@ describe("to the endpoint", () => {
   test("api_key and basic auth produce their headers", () => {
     const apiKey = testEndpoint({ auth: { type: "api_key", key: "k1", header: "X-Custom-Key" } });
     expect(
-      forwarded(new Headers(), { endpoint: apiKey, requestId: "r", peer: "p", url }).get("x-custom-key"),
+      forwarded(new Headers(), { endpoint: apiKey, requestId: "r", peer: "p", client: { url } }).get(
+        "x-custom-key",
+      ),
     ).toBe("k1");
     const basic = testEndpoint({ auth: { type: "basic", username: "u", password: "p" } });
     expect(
-      forwarded(new Headers(), { endpoint: basic, requestId: "r", peer: "p", url }).get("authorization"),
+      forwarded(new Headers(), { endpoint: basic, requestId: "r", peer: "p", client: { url } }).get(
+        "authorization",
+      ),
     ).toBe(`Basic ${btoa("u:p")}`);
   });
 });
