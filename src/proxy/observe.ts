@@ -1,13 +1,13 @@
 // Watches one proxied answer on the side, without wrapping its stream: time to first byte, bytes, and
-// the token usage at its end; fills the request record and finishes it when the answer is over.
+// the token usage it carries; fills the request record and finishes it when the answer is over.
 
 import type { RequestRecord } from "../http/router.ts";
-import { TailKeeper, usageFromTail } from "../stats/usage.ts";
+import { UsageWatcher } from "../stats/usage.ts";
 import type { BodyOutcome } from "./upstream/index.ts";
 
 /** One object per answer, methods on the prototype: no closures per request. */
 export class AnswerObserver {
-  private readonly tail = new TailKeeper();
+  private readonly usage = new UsageWatcher();
   private firstAt: number | undefined = undefined;
   private ended: BodyOutcome | undefined = undefined;
   private endedAt = 0;
@@ -27,7 +27,7 @@ export class AnswerObserver {
       this.context.record.ttftMs = this.firstAt - this.context.record.started;
     }
     this.context.record.bytesOut += chunk.byteLength;
-    this.tail.push(chunk);
+    this.usage.push(chunk);
   }
 
   onBodyEnd(outcome: BodyOutcome): void {
@@ -60,7 +60,7 @@ export class AnswerObserver {
     record.streamMs = undefined;
     if (bytes !== null) {
       record.bytesOut = bytes.byteLength;
-      this.tail.push(bytes);
+      this.usage.push(bytes);
     }
     this.ended ??= "complete";
     this.settle();
@@ -70,7 +70,7 @@ export class AnswerObserver {
     const record = this.context.record;
     if (this.firstAt !== undefined && this.endedAt > 0) record.streamMs = this.endedAt - this.firstAt;
     if (this.ended === "complete") {
-      const usage = usageFromTail(this.tail.text());
+      const usage = this.usage.result();
       if (usage) record.usage = usage;
     } else if (this.ended === "failed") record.failure ??= "mid_stream";
     else if (this.ended === "cancelled") record.failure ??= "client_gone";
