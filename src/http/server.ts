@@ -5,6 +5,7 @@ import type { Logger } from "../log/index.ts";
 import type { Cors } from "./cors.ts";
 import { apiFamily, errorResponse } from "./errors.ts";
 import { requestIdFor } from "./request-id.ts";
+import { requestTarget } from "./request-target.ts";
 import type { RequestRecord, RouteContext, Router, ServerHandle } from "./router.ts";
 
 /** Runs before the route table: a Response stops the request there (401, 403, 429); headers are added
@@ -64,21 +65,13 @@ interface Lifecycle {
   dispatched?: (record: RequestRecord) => void;
 }
 
-/** Where the path starts in a request.url. Bun gives "http://host/path?query", or only "/path?query"
- * when the Host header is missing (HTTP/1.0) or not a host at all, a form `new URL()` rejects. */
-function pathStart(url: string): number {
-  if (url.charCodeAt(0) === 47) return 0;
-  const slash = url.indexOf("/", url.indexOf("//") + 2);
-  return slash < 0 ? url.length : slash;
-}
-
 /** One per request; methods on the prototype, so a request allocates no closures for them. */
 class RequestContext implements RouteContext {
   private finished = false;
   private parsed: URL | undefined = undefined;
 
   constructor(
-    /** request.url as Bun gives it (see pathStart). */
+    /** request.url as Bun gives it (see requestTarget). */
     private readonly rawUrl: string,
     /** Where a relative rawUrl is resolved: the address the client connected to. */
     private readonly base: URL,
@@ -148,17 +141,9 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       maxRequestBodySize: options.maxRequestBodySize,
       async fetch(request, bun) {
         const started = performance.now();
-        // Bun has resolved dot segments and percent-encoded the target already: the path and query are
-        // cut out of request.url, not parsed again (no URL object per request).
+        // No URL object per request: routes that want one parse it (RequestContext.url).
         const rawUrl = request.url;
-        const start = pathStart(rawUrl);
-        let end = rawUrl.indexOf("#", start);
-        if (end < 0) end = rawUrl.length;
-        let query = rawUrl.indexOf("?", start);
-        if (query < 0 || query > end) query = end;
-        const path = query === start ? "/" : rawUrl.slice(start, query);
-        // As URL.search: "" for no query and for a bare "?".
-        const search = end - query > 1 ? rawUrl.slice(query, end) : "";
+        const { path, search } = requestTarget(rawUrl);
         const requestId = requestIdFor(request.headers);
         const peer = bun.requestIP(request)?.address;
         const record: RequestRecord = {
