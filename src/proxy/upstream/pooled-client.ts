@@ -115,8 +115,12 @@ interface Exchange {
   /** The abort listener and timers are set (see late arming in the module notes). */
   armed: boolean;
   headTimer: Timer | null;
+  /** While the body streams, the one timer of the exchange: read gaps and the deadline both. */
   readTimer: Timer | null;
+  /** The deadline before the body streams (then the read timer keeps it, when there is one). */
   deadlineTimer: Timer | null;
+  /** performance.now() time of the deadline, once armed (Infinity: none). */
+  deadlineAt: number;
   /** Last body byte handed to the consumer (for the caller's failure trailer). */
   lastByte: number | undefined;
   lastRead: number;
@@ -582,7 +586,14 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     }
     const deadline = ex.req.deadlineMs ?? 0;
     if (deadline > 0) {
-      ex.deadlineTimer = setTimeout(onDeadline, Math.max(0, deadline - (now - ex.startedAt)), ex);
+      ex.deadlineAt = ex.startedAt + deadline;
+      if (ex.readTimer !== null) {
+        // Streaming already: the read timer watches the deadline too, from now on.
+        clearTimeout(ex.readTimer);
+        armReadTimer(ex, Math.max(0, ex.lastRead + opts.readTimeoutMs - now));
+      } else {
+        ex.deadlineTimer = setTimeout(onDeadline, Math.max(0, ex.deadlineAt - now), ex);
+      }
     }
     if (ex.phase === X_WAITING) armHeaderTimer(ex, now);
   }
@@ -594,22 +605,30 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     }
   }
 
+  /** Fires after `ms`, or at the deadline when that is sooner. */
   function armReadTimer(ex: Exchange, ms: number): void {
-    ex.readTimer = setTimeout(onReadTimer, ms, ex);
+    const toDeadline = ex.deadlineAt - performance.now();
+    ex.readTimer = setTimeout(onReadTimer, Math.max(0, toDeadline < ms ? toDeadline : ms), ex);
   }
 
-  // One timer per stream, re-armed from the last read time instead of reset on every chunk.
+  // One timer per stream, re-armed from the last read time instead of reset on every chunk; it keeps
+  // the deadline too (one timer per stream, not two).
   function onReadTimer(ex: Exchange): void {
     ex.readTimer = null;
     const conn = ex.conn;
     if (ex.phase !== X_BODY || conn === null) return;
+    const now = performance.now();
+    if (now + 1 >= ex.deadlineAt) {
+      onDeadline(ex);
+      return;
+    }
     const limit = opts.readTimeoutMs;
     // A paused socket waits on our consumer, not on the upstream: that gap does not count.
     if (conn.paused) {
       armReadTimer(ex, limit);
       return;
     }
-    const quiet = performance.now() - ex.lastRead;
+    const quiet = now - ex.lastRead;
     if (quiet + 1 < limit) {
       armReadTimer(ex, limit - quiet);
       return;
@@ -665,6 +684,11 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     ex.sink = sink;
     ex.phase = X_BODY;
     if (opts.readTimeoutMs > 0) {
+      if (ex.deadlineTimer !== null) {
+        // The read timer keeps the deadline from here (armReadTimer).
+        clearTimeout(ex.deadlineTimer);
+        ex.deadlineTimer = null;
+      }
       ex.lastRead = performance.now();
       armReadTimer(ex, opts.readTimeoutMs);
     }
@@ -922,6 +946,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
           headTimer: null,
           readTimer: null,
           deadlineTimer: null,
+          deadlineAt: Number.POSITIVE_INFINITY,
           lastByte: undefined,
           lastRead: 0,
           head: null,

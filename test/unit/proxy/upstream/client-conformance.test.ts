@@ -131,6 +131,8 @@ async function handle(req: Request): Promise<Response> {
       return new Response(stream);
     }
     case "/stall": {
+      // ?head=ms: the head comes that late.
+      await Bun.sleep(Number(url.searchParams.get("head") ?? 0));
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {
           controller.enqueue(encoder.encode("one"));
@@ -509,6 +511,22 @@ describe.each(engines)("%s client conformance", (name, make) => {
     const bare = await client.request(req("/stall", { deadlineMs: 200 }));
     const { error } = await settle(within(bare.text(), 3000, "body"));
     expect((error as UpstreamError).kind).toBe("response_timeout");
+  });
+
+  test("deadlineMs: armed while waiting for a late head, it still ends the stream on time", async () => {
+    // The pooled client arms deadlines 25 ms late; here it is armed before the head (80 ms) arrives and
+    // must carry over to the body.
+    const started = performance.now();
+    const res = await client.request(
+      req("/stall?head=80", {
+        deadlineMs: 300,
+        failureTrailer: (error) => encoder.encode(`[${error.kind}]`),
+      }),
+    );
+    expect(await within(res.text(), 3000, "body")).toBe("one[response_timeout]");
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(1500);
   });
 
   test("a streaming body goes out as it arrives, intact, with its Content-Length", async () => {
