@@ -1,6 +1,6 @@
-// Token usage read from the end of an answer, so the stream itself is never parsed: Ollama's final
-// object (prompt_eval_count, eval_count, eval_duration), OpenAI's `usage` (the whole response, or the
-// last SSE chunk when the client asked for stream_options.include_usage).
+// Token usage read from the events that carry it, found by a byte search, so the stream itself is never
+// parsed: Ollama's final object (prompt_eval_count, eval_count, eval_duration), OpenAI's `usage` (the
+// whole response, or the SSE chunk that carries it when the client asked for stream_options.include_usage).
 
 export interface TokenUsage {
   input: number;

@@ -31,7 +31,7 @@ export interface UpstreamRequest {
    * Lets the caller observe a stream (in-flight counts, logs) without wrapping it in another stream. */
   onBodyEnd?: (outcome: BodyOutcome, error?: UpstreamError) => void;
   /** Sees each body chunk as it goes to the consumer (the bytes may be kept by reference, never
-   * changed). For time to first token, byte counts and the usage at the end of an answer. */
+   * changed). For time to first token, byte counts and the token usage an answer carries. */
   onChunk?: (chunk: Uint8Array) => void;
   /** For a body that fails mid-way: bytes to append before ending it cleanly (a protocol error event),
    * or null to error the stream. `lastByte` is the last body byte delivered, if any. */
