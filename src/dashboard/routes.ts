@@ -53,7 +53,7 @@ export function dashboardRoutes(options: DashboardOptions): Route[] {
     if (!allowedIp(ip)) return refuse("client address not in allowed_cidrs", ip, host);
     const literal = parseIp(host.replace(/^\[|\]$/g, "")) !== undefined;
     if (!literal && !hosts.has(host)) return refuse("host name not in allowed_hosts", ip, host);
-    if (context.url.pathname === "/internal/ui") {
+    if (context.record.path === "/internal/ui") {
       return new Response(null, { status: 308, headers: { location: "/internal/ui/" } });
     }
     // One page for the whole subtree: deep links (#/models) and reloads land on it.

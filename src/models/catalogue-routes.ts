@@ -86,7 +86,7 @@ export function catalogueRoutes(source: ListSource): Route[] {
       path: "/olla/models/",
       prefix: true,
       handler: (_request, context) => {
-        const id = decodeURIComponent(context.url.pathname.slice("/olla/models/".length));
+        const id = decodeURIComponent(context.record.path.slice("/olla/models/".length));
         const model = findModel(buildCatalogue(source, { includeUnavailable: true }), id);
         if (!model) return errorResponse("openai", 404, `model ${id} not found`, { code: "model_not_found" });
         return Response.json(unifiedEntry(model, Math.floor(Date.now() / 1000)));

@@ -309,9 +309,6 @@ class Attempt implements UpstreamRequest {
   contentType: string | null = null;
   contentLength = Number.NaN;
 
-  /** The endpoint's own URL: the path is asked for apart (no URL per try). */
-  readonly url: URL;
-
   constructor(
     readonly endpoint: Endpoint,
     readonly path: string,
@@ -326,8 +323,12 @@ class Attempt implements UpstreamRequest {
     /** x-olla-mode for an adapted request (passthrough, translation). */
     private readonly mode: string | undefined,
   ) {
-    this.url = endpoint.url;
     this.observer = new AnswerObserver(shared.context);
+  }
+
+  /** The endpoint's own URL: the path is asked for apart (no URL per try). */
+  get url(): URL {
+    return this.endpoint.url;
   }
 
   /** The client's headers: the endpoint's made safe, olla's added (X-Olla-Request-ID is the server's). */

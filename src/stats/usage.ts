@@ -87,7 +87,9 @@ function mayHoldCounts(bytes: Uint8Array): boolean {
  */
 export class UsageWatcher {
   private pending: Uint8Array | undefined = undefined;
-  // The counts as numbers (input -1: none seen yet): no object per event that carries them.
+  // The counts as numbers (input -1: none seen yet), not usageFromTail's object: held from one read to
+  // the next, that object would age into the old generation as the reads did (vLLM's
+  // continuous_usage_stats puts counts in every event).
   private input = -1;
   private output = 0;
   private generationMs = Number.NaN;

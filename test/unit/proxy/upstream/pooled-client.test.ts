@@ -533,6 +533,28 @@ describe("pooled client: pool limits, aborts and backpressure", () => {
     );
   });
 
+  // The read gap does not count while the consumer holds the socket paused; the deadline (kept by the
+  // same timer once the body streams) still does.
+  test("the deadline cuts a stream its slow consumer has paused: response_timeout, socket destroyed", async () => {
+    const size = 32 * 1024 * 1024;
+    await withUpstream(
+      (_req, conn) => {
+        conn.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+        conn.writeAll(new Uint8Array(size));
+      },
+      async (server, client) => {
+        const res = await client.request(
+          get(server, "/", { deadlineMs: 250, failureTrailer: (error) => encoder.encode(`[${error.kind}]`) }),
+        );
+        await waitFor(() => server.conns[0]!.closed, 2000, "upstream socket destroyed at the deadline");
+        const body = Buffer.from(await within(res.arrayBuffer(), 5000, "body"));
+        expect(body.byteLength).toBeLessThan(size);
+        expect(body.subarray(-18).toString()).toBe("[response_timeout]");
+      },
+      { streamBufferSize: 64 * 1024 },
+    );
+  });
+
   test("a request body bigger than the socket buffers goes out across drain events", async () => {
     const size = 16 * 1024 * 1024;
     const body = new Uint8Array(size);
