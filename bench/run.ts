@@ -12,6 +12,7 @@ import packageJson from "../package.json" with { type: "json" };
 import { createEndpoint } from "../src/endpoints/index.ts";
 import { createBalancer } from "../src/routing/index.ts";
 import { endpointSchema } from "../src/config/schema.ts";
+import { PROFILES } from "../src/profiles/index.ts";
 import { holdStreams, type StreamTiming, streamTimings } from "./clients.ts";
 import { cpuMicros, median, percentile, rssMb, type WrkResult, wrk } from "./measure.ts";
 
@@ -388,6 +389,7 @@ function selection() {
         priority: i % 3,
         weight: 1 + (i % 4),
       }),
+      PROFILES,
     );
     endpoint.status = "healthy";
     endpoint.inFlight = i % 7;

@@ -38,7 +38,7 @@ import {
   type StoreStatus,
 } from "./limits/index.ts";
 import { createInspector, type Logger, writeAccessLog } from "./log/index.ts";
-import { AUTO_PROFILE, type PlatformProfile, PROFILES } from "./profiles/index.ts";
+import { AUTO_PROFILE, type PlatformProfile } from "./profiles/profile.ts";
 import { dashboardRoutes } from "./dashboard/index.ts";
 import { createUpstreamClient } from "./proxy/engine.ts";
 import { anthropicRoutes } from "./proxy/anthropic.ts";
@@ -93,7 +93,7 @@ const STATS_MODEL_IDLE_MS = 60 * 60 * 1000;
 export async function startApp(
   config: Config,
   logger: Logger,
-  profiles: readonly PlatformProfile[] = PROFILES,
+  profiles: readonly PlatformProfile[],
 ): Promise<App> {
   const breaker = {
     failureThreshold: config.proxy.circuit_breaker.failure_threshold,
@@ -101,7 +101,7 @@ export async function startApp(
   };
   const endpoints = config.discovery.static.endpoints
     .filter((entry) => entry.enabled)
-    .map((entry) => createEndpoint(entry, breaker, undefined, profiles));
+    .map((entry) => createEndpoint(entry, profiles, breaker));
   // type: auto endpoints are probed for their platform until one answers; then they probe as that type.
   const undetected = new Set<Endpoint>();
   const probe = async (endpoint: Endpoint): Promise<ProbeResult> => {

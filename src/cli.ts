@@ -33,6 +33,11 @@ Environment:
 
 export class UsageError extends Error {}
 
+/** Exit codes: 0 done, 1 failed (or warnings from validate), 2 bad usage or configuration. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_CONFIG = 2;
+
 const COMMANDS = new Set(["serve", "validate", "config", "health", "version", "help"]);
 
 const OPTIONS = {

@@ -1,92 +1,18 @@
 #!/usr/bin/env bun
 // Entry point: argv → command, exit codes and signals. The only place that calls process.exit.
+// The config loader (YAML, zod) sits behind a dynamic import: a relaunched serving process is
+// handed the loaded config and never loads it (handoff.ts).
 
-import { dirname, join, resolve } from "node:path";
 import { startApp } from "./app.ts";
-import { parseCommand, USAGE, UsageError } from "./cli.ts";
-import {
-  type Config,
-  ConfigError,
-  type ConfigProblem,
-  formatProblem,
-  inspectConfig,
-  type KnownTypes,
-  type LoadOptions,
-  loadConfig,
-  renderConfig,
-  SHIPPED_CONFIG_YAML,
-} from "./config/index.ts";
+import { EXIT_CONFIG, EXIT_FAILED, EXIT_OK, parseCommand, USAGE, UsageError } from "./cli.ts";
+import { ConfigError, formatProblem, printProblems } from "./config/problems.ts";
+import type { Config } from "./config/schema.ts";
+import { resolveSecrets } from "./config/secrets.ts";
+import { encodeHandoff, takeHandoff } from "./handoff.ts";
 import { ListenError } from "./http/index.ts";
 import { createLogger, type Logger, openSink } from "./log/index.ts";
-import { endpointTypeNames, loadProfiles, type PlatformProfile } from "./profiles/index.ts";
 import { relaunchEnv } from "./runtime.ts";
 import { BUILD, versionLine } from "./version.ts";
-
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_CONFIG = 2;
-
-/** The profiles in force for the last config loaded (built in, plus <config dir>/profiles/*.yaml). */
-let loadedProfiles: readonly PlatformProfile[] = [];
-
-/** Profile files sit beside the config file (config/profiles for config/config.yaml), as in Olla. */
-function profilesFor(config: Config, file: string | undefined): KnownTypes {
-  const dir = file ? join(dirname(resolve(file)), "profiles") : resolve("config/profiles");
-  const { profiles, problems } = loadProfiles({ dir, filter: config.proxy.profile_filter });
-  loadedProfiles = profiles;
-  return {
-    names: endpointTypeNames(profiles),
-    problems: problems.map((problem) => ({
-      level: problem.level,
-      path: "",
-      source: `profile ${problem.file}`,
-      message: problem.message,
-    })),
-  };
-}
-
-function loadOptions(configPath: string | undefined): LoadOptions {
-  return { configPath, defaultsYaml: SHIPPED_CONFIG_YAML, knownTypes: profilesFor };
-}
-
-function printProblems(problems: ConfigProblem[]): void {
-  for (const problem of problems) process.stderr.write(`${formatProblem(problem)}\n`);
-}
-
-function validate(configPath: string | undefined): number {
-  const report = inspectConfig(loadOptions(configPath));
-  printProblems(report.problems);
-  const errors = report.problems.filter((problem) => problem.level === "error").length;
-  const warnings = report.problems.length - errors;
-  const file = report.file ?? "built-in defaults";
-  if (errors) {
-    process.stderr.write(`${file}: ${errors} error(s), ${warnings} warning(s)\n`);
-    return EXIT_CONFIG;
-  }
-  if (warnings) {
-    process.stderr.write(`${file}: ${warnings} warning(s)\n`);
-    return EXIT_FAILED;
-  }
-  process.stdout.write(`${file}: OK\n`);
-  return EXIT_OK;
-}
-
-async function health(configPath: string | undefined, url: string | undefined): Promise<number> {
-  let base = url;
-  if (!base) {
-    const { config } = loadConfig(loadOptions(configPath));
-    const host = ["0.0.0.0", "::", ""].includes(config.server.host) ? "127.0.0.1" : config.server.host;
-    base = `http://${host.includes(":") ? `[${host}]` : host}:${config.server.port}`;
-  }
-  try {
-    const response = await fetch(new URL("/internal/health", base), { signal: AbortSignal.timeout(5000) });
-    process.stdout.write(`${response.status} ${await response.text()}\n`);
-    return response.ok ? EXIT_OK : EXIT_FAILED;
-  } catch (error) {
-    process.stderr.write(`olla at ${base} did not answer: ${(error as Error).message}\n`);
-    return EXIT_FAILED;
-  }
-}
 
 function createRootLogger(config: Config): { logger: Logger; close: () => Promise<void> } {
   const sink = openSink(config.logging.output, config.logging.file);
@@ -100,20 +26,29 @@ function createRootLogger(config: Config): { logger: Logger; close: () => Promis
 }
 
 async function serve(configPath: string | undefined): Promise<number | "running"> {
-  const report = loadConfig(loadOptions(configPath));
-  const { config } = report;
-
-  // Bun reads some limits only from its environment at start-up: relaunch once with them set.
-  const env = relaunchEnv(config, process.env);
-  if (env && typeof process.execve === "function" && process.platform !== "win32") {
-    const standalone = process.argv[1]?.startsWith("/$bunfs/") ?? false;
-    const args = standalone ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)];
-    process.execve(process.execPath, [process.execPath, ...args], env);
+  let loaded = takeHandoff(process.env);
+  if (!loaded) {
+    const { loadForServe } = await import("./startup.ts");
+    loaded = loadForServe(configPath);
+    // Bun reads some limits only from its environment at start-up, and the loader is dead weight
+    // from here on: relaunch once with the limits set and the loaded config handed over.
+    const env = relaunchEnv(loaded.config, process.env, encodeHandoff(loaded));
+    if (env && typeof process.execve === "function" && process.platform !== "win32") {
+      const standalone = process.argv[1]?.startsWith("/$bunfs/") ?? false;
+      const args = standalone ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)];
+      process.execve(process.execPath, [process.execPath, ...args], env);
+    }
   }
 
+  const { config, profiles, problems, file } = loaded;
+  // Secrets are resolved here, not handed over, so none travels in the environment. The loader
+  // resolved them once already, so only a change in between (a secret file removed) fails here.
+  const secretProblems = resolveSecrets(config, process.env, () => undefined);
+  if (secretProblems.some((problem) => problem.level === "error")) throw new ConfigError(secretProblems);
+
   const { logger, close } = createRootLogger(config);
-  for (const problem of report.problems) logger.warn(formatProblem(problem));
-  const app = await startApp(config, logger, loadedProfiles);
+  for (const problem of problems) logger.warn(formatProblem(problem));
+  const app = await startApp(config, logger, profiles);
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -149,7 +84,7 @@ async function serve(configPath: string | undefined): Promise<number | "running"
     version: BUILD.version,
     commit: BUILD.commit,
     listen: app.server.url.toString(),
-    config: report.file ?? "built-in defaults",
+    config: file ?? "built-in defaults",
     endpoints: config.discovery.static.endpoints.length,
     engine: config.proxy.engine,
     load_balancer: config.proxy.load_balancer,
@@ -173,12 +108,11 @@ async function run(argv: readonly string[]): Promise<number | "running"> {
       process.stdout.write(`${versionLine()}\n`);
       return EXIT_OK;
     case "validate":
-      return validate(command.configPath);
+      return (await import("./startup.ts")).validate(command.configPath);
     case "config":
-      process.stdout.write(renderConfig(loadConfig(loadOptions(command.configPath)).config));
-      return EXIT_OK;
+      return (await import("./startup.ts")).showConfig(command.configPath);
     case "health":
-      return health(command.configPath, command.url);
+      return (await import("./startup.ts")).health(command.configPath, command.url);
     case "serve":
       return serve(command.configPath);
   }

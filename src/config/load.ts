@@ -9,7 +9,7 @@ import { readEnvLayer } from "./env.ts";
 import { isPlainObject, mergeLayer, originOf, unknownKeys } from "./merge.ts";
 import { ConfigError, type ConfigProblem } from "./problems.ts";
 import { type Config, configSchema, NOT_YET_ACTIVE } from "./schema.ts";
-import { resolveClientKeys, resolveEndpointSecrets } from "./secrets.ts";
+import { resolveSecrets } from "./secrets.ts";
 
 /** Looked for in the working directory, in this order, when no file is named. */
 export const CONFIG_SEARCH_PATHS = ["config/config.local.yaml", "config/config.yaml", "config.yaml"];
@@ -34,6 +34,9 @@ export interface KnownTypes {
 export interface ConfigReport {
   /** Present when there are no errors. */
   config?: Config;
+  /** The same config before its secrets were resolved (`${VAR}` and `*_file` as written): what a
+   * relaunched process is handed, so no secret value travels in its environment. */
+  asWritten?: Config;
   /** The user's file that was read, as given or found; undefined when none was. */
   file?: string;
   /** Every error and warning found, in the order found. */
@@ -192,18 +195,15 @@ export function inspectConfig(options: LoadOptions = {}): ConfigReport {
     knownTypes = options.knownTypes;
   }
   problems.push(...checkConfig(config, { knownTypes, origin }));
-  config.discovery.static.endpoints.forEach((endpoint, index) => {
-    const at = `discovery.static.endpoints[${index}]`;
-    problems.push(...resolveEndpointSecrets(endpoint, at, env, origin(at)));
-  });
-  problems.push(...resolveClientKeys(config.server.auth, env, origin));
+  const asWritten = structuredClone(config);
+  problems.push(...resolveSecrets(config, env, origin));
   const failed = problems.some((problem) => problem.level === "error");
-  return failed ? { file, problems, origins } : { config, file, problems, origins };
+  return failed ? { file, problems, origins } : { config, asWritten, file, problems, origins };
 }
 
 /** The configuration to run with; throws ConfigError (every problem listed) when it has errors. */
-export function loadConfig(options: LoadOptions = {}): ConfigReport & { config: Config } {
+export function loadConfig(options: LoadOptions = {}): ConfigReport & { config: Config; asWritten: Config } {
   const report = inspectConfig(options);
   if (!report.config) throw new ConfigError(report.problems);
-  return report as ConfigReport & { config: Config };
+  return report as ConfigReport & { config: Config; asWritten: Config };
 }

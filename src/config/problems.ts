@@ -30,3 +30,8 @@ export function formatProblem(problem: ConfigProblem): string {
   const source = problem.source ? ` (from ${problem.source})` : "";
   return `${problem.level}: ${problem.path}${value}${source}: ${problem.message}`;
 }
+
+/** One line per problem on stderr, for the CLI. */
+export function printProblems(problems: readonly ConfigProblem[]): void {
+  for (const problem of problems) process.stderr.write(`${formatProblem(problem)}\n`);
+}

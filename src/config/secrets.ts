@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import type { ConfigProblem } from "./problems.ts";
-import type { EndpointAuth, EndpointConfig } from "./schema.ts";
+import type { Config, EndpointAuth, EndpointConfig } from "./schema.ts";
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
@@ -31,7 +31,7 @@ const AUTH_FIELDS: Record<EndpointAuth["type"], string[]> = {
 };
 
 /** Resolves an endpoint's auth and headers in place; returns what is wrong. */
-export function resolveEndpointSecrets(
+function resolveEndpointSecrets(
   endpoint: EndpointConfig,
   path: string,
   env: Record<string, string | undefined>,
@@ -85,8 +85,22 @@ export function resolveEndpointSecrets(
   return problems;
 }
 
+/** Resolves every secret of a validated config in place: endpoint headers and auth, client API keys. */
+export function resolveSecrets(
+  config: Config,
+  env: Record<string, string | undefined>,
+  origin: (path: string) => string | undefined,
+): ConfigProblem[] {
+  const problems = config.discovery.static.endpoints.flatMap((endpoint, index) => {
+    const at = `discovery.static.endpoints[${index}]`;
+    return resolveEndpointSecrets(endpoint, at, env, origin(at));
+  });
+  problems.push(...resolveClientKeys(config.server.auth, env, origin));
+  return problems;
+}
+
 /** server.auth: expands `${VAR}` in each key and appends the keys of api_keys_file (one per line). */
-export function resolveClientKeys(
+function resolveClientKeys(
   auth: { api_keys: string[]; api_keys_file?: string },
   env: Record<string, string | undefined>,
   origin: (path: string) => string | undefined,

@@ -1,7 +1,7 @@
 // Settles a `type: auto` endpoint on its real platform: a few concurrent GETs, read against what each
 // real server observably answers, most specific platform first.
 
-import { type PlatformProfile, PROFILES } from "../profiles/index.ts";
+import type { PlatformProfile } from "../profiles/profile.ts";
 import { BUILD } from "../version.ts";
 import { resolveEndpointUrl } from "./endpoint.ts";
 
@@ -12,8 +12,8 @@ export interface DetectOptions {
   timeoutMs: number;
   /** Default: fetch with proxy:false. */
   fetcher?: (url: URL, init: RequestInit) => Promise<Response>;
-  /** Default: PROFILES. A check whose profile is not in this list is skipped. */
-  profiles?: readonly PlatformProfile[];
+  /** The profiles in force; a check whose profile is not in this list is skipped. */
+  profiles: readonly PlatformProfile[];
 }
 
 export interface Detection {
@@ -172,9 +172,8 @@ async function probe(
 
 /** Probes `base` and names the platform behind it; undefined when nothing answers like an inference server. */
 export async function detectPlatform(base: URL, options: DetectOptions): Promise<Detection | undefined> {
-  const profiles = options.profiles ?? PROFILES;
   const checks = CHECKS.flatMap((check) => {
-    const profile = profiles.find((p) => p.name === check.profile);
+    const profile = options.profiles.find((p) => p.name === check.profile);
     return profile ? [{ ...check, profile }] : [];
   });
   const headers = new Headers({

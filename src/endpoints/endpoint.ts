@@ -1,7 +1,7 @@
 // An inference server olla balances across: its fixed settings from config plus its live state.
 
 import type { EndpointConfig } from "../config/index.ts";
-import { type PlatformProfile, PROFILES, profileFor } from "../profiles/index.ts";
+import { type PlatformProfile, profileFor } from "../profiles/profile.ts";
 import { type CircuitBreaker, createCircuitBreaker } from "./circuit-breaker.ts";
 import { type Clock, systemClock } from "./clock.ts";
 
@@ -102,9 +102,9 @@ function authHeader(auth: EndpointConfig["auth"]): [string, string] | undefined 
 /** Builds an endpoint from its (validated, secrets resolved) config entry. */
 export function createEndpoint(
   config: EndpointConfig,
+  profiles: readonly PlatformProfile[],
   breaker: BreakerSettings = DEFAULT_BREAKER,
   clock: Clock = systemClock,
-  profiles: readonly PlatformProfile[] = PROFILES,
 ): Endpoint {
   const url = new URL(config.url);
   const profile = profileFor(config.type, profiles);

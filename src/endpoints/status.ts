@@ -1,7 +1,7 @@
 // JSON snapshots of the fleet for /internal/status and /internal/status/endpoints: what each
 // endpoint is doing, how its probes and breakers stand, and a one-word verdict for the whole.
 
-import { maskUrl } from "../config/index.ts";
+import { maskUrl } from "../config/secrets.ts";
 import { type Endpoint, isRoutable } from "./endpoint.ts";
 import type { HealthScheduler } from "./health-scheduler.ts";
 

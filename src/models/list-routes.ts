@@ -4,7 +4,7 @@
 
 import type { Endpoint } from "../endpoints/index.ts";
 import type { Route } from "../http/router.ts";
-import type { PlatformProfile } from "../profiles/index.ts";
+import type { PlatformProfile } from "../profiles/profile.ts";
 import { type ListSource, lmstudioModels, ollamaRunning, ollamaTags, openaiModels } from "./lists.ts";
 
 const json = (body: unknown) => Response.json(body);

@@ -6,7 +6,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { BUILTIN_PROFILE_FILES } from "./builtin.ts";
-import { type PlatformProfile, profileFileSchema, toProfile } from "./profile.ts";
+import type { PlatformProfile } from "./profile.ts";
+import { profileFileSchema, toProfile } from "./profile-file.ts";
 import { globToRegExp } from "../glob.ts";
 
 export interface ProfileProblem {

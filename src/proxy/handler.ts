@@ -6,7 +6,7 @@ import type { Endpoint } from "../endpoints/index.ts";
 import { type ApiFamily, apiFamily, errorResponse } from "../http/errors.ts";
 import type { RequestRecord, Route, RouteContext } from "../http/router.ts";
 import type { Logger } from "../log/index.ts";
-import type { PlatformProfile } from "../profiles/index.ts";
+import type { PlatformProfile } from "../profiles/profile.ts";
 import {
   availableModels,
   type Balancer,

@@ -129,6 +129,52 @@ describe("the olla process", () => {
     expect(big.status).toBe(200);
   });
 
+  test("the relaunched process is handed the loaded config; secrets are resolved there, not handed over", async () => {
+    const upstream = await startFakeUpstream({ kind: "ollama" });
+    const dir = mkdtempSync(join(tmpdir(), "olla-handoff-"));
+    const config = join(dir, "config.yaml");
+    const tokenFile = join(dir, "token");
+    writeFileSync(tokenFile, "s3cret-from-file\n");
+    const auth = `        auth: {type: bearer, token_file: ${tokenFile}}\n        headers: {x-team: "\${TEAM}"}\n`;
+    // proxy.unknown_knob: a warning found while loading, which the serving process must still log.
+    writeFileSync(
+      config,
+      `${endpointsYaml([{ name: "gpu", url: upstream.url, type: "ollama", extra: auth }])}\nproxy:\n  unknown_knob: 1\n`,
+    );
+    try {
+      const olla = await startOlla(["-c", config], { env: { TEAM: "s3cret-team" } });
+      running.push(olla);
+      expect(await olla.waitForLog("olla started")).toMatchObject({ config, endpoints: 1 });
+      expect(olla.lines.some((line) => line.includes("proxy.unknown_knob"))).toBe(true);
+      const response = await fetch(`${olla.url}/olla/api/generate`, {
+        method: "POST",
+        body: JSON.stringify({ model: "llama3.2:latest", prompt: "x", stream: false }),
+      });
+      expect(response.status).toBe(200);
+      expect(upstream.requests.at(-1)?.headers).toMatchObject({
+        authorization: "Bearer s3cret-from-file",
+        "x-team": "s3cret-team",
+      });
+      // execve keeps the pid: this is the serving process's environment, hand-off included.
+      const environ = readFileSync(`/proc/${olla.pid}/environ`, "utf8");
+      const handoff = environ.split("\0").find((entry) => entry.startsWith("OLLA_LOADED_CONFIG="));
+      expect(handoff).toContain(tokenFile);
+      expect(handoff).toContain("${TEAM}");
+      expect(handoff).not.toContain("s3cret-from-file");
+    } finally {
+      await upstream.stop();
+    }
+  });
+
+  test("a hand-off copied from another process's environment is ignored", async () => {
+    const stale = JSON.stringify({ pid: 1, config: { server: { port: 1 } }, profiles: [], problems: [] });
+    const empty = mkdtempSync(join(tmpdir(), "olla-stale-"));
+    const olla = await startOlla([], { cwd: empty, env: { OLLA_LOADED_CONFIG: stale } });
+    running.push(olla);
+    expect(await olla.waitForLog("olla started")).toMatchObject({ config: "built-in defaults" });
+    expect((await fetch(`${olla.url}/internal/health`)).status).toBe(200);
+  });
+
   test("server.request_limits.max_header_size is enforced; a user's own fetch limit is kept", async () => {
     const olla = await startOlla([], {
       env: { OLLA_SERVER_MAX_HEADER_SIZE: "8KiB", BUN_CONFIG_MAX_HTTP_REQUESTS: "1000" },

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { type App, startApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/log/index.ts";
+import { PROFILES } from "../../src/profiles/index.ts";
 
 export interface TestOlla {
   url: string;
@@ -32,7 +33,7 @@ export async function startTestOlla(yaml: string, env: Record<string, string> = 
     format: "json",
     write: (line) => logs.push(JSON.parse(line)),
   });
-  const app = await startApp(config, logger);
+  const app = await startApp(config, logger, PROFILES);
   return {
     url: app.server.url.toString().replace(/\/$/, ""),
     app,

@@ -14,7 +14,7 @@ import {
   maskSecrets,
   SHIPPED_CONFIG_YAML,
 } from "../../../src/config/index.ts";
-import { endpointTypeNames } from "../../../src/profiles/index.ts";
+import { endpointTypeNames, PROFILES } from "../../../src/profiles/index.ts";
 
 let dir: string;
 beforeAll(() => {
@@ -33,7 +33,7 @@ function yamlFile(text: string): string {
 function load(options: Partial<LoadOptions> = {}) {
   return inspectConfig({
     defaultsYaml: SHIPPED_CONFIG_YAML,
-    knownTypes: endpointTypeNames(),
+    knownTypes: endpointTypeNames(PROFILES),
     cwd: dir,
     env: {},
     ...options,

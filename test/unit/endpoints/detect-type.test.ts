@@ -6,7 +6,7 @@ import { type DetectOptions, detectPlatform } from "../../../src/endpoints/detec
 import { PROFILES } from "../../../src/profiles/index.ts";
 import { type FakeKind, type FakeUpstream, startFakeUpstream, withTimeout } from "../../support/index.ts";
 
-const OPTIONS: DetectOptions = { headers: [], timeoutMs: 2_000 };
+const OPTIONS: DetectOptions = { headers: [], timeoutMs: 2_000, profiles: PROFILES };
 const detect = (url: string, options: Partial<DetectOptions> = {}) =>
   withTimeout(detectPlatform(new URL(url), { ...OPTIONS, ...options }), 5_000, "detectPlatform");
 

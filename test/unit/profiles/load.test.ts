@@ -45,18 +45,18 @@ describe("built-in profiles", () => {
       "omlx",
       "docker-model-runner",
     ]);
-    expect(profileFor("lm_studio")).toMatchObject({
+    expect(profileFor("lm_studio", PROFILES)).toMatchObject({
       name: "lm-studio",
       healthPath: "/v1/models",
       modelsPath: "/api/v0/models",
     });
-    expect(profileFor("ollama").anthropic).toEqual({
+    expect(profileFor("ollama", PROFILES).anthropic).toEqual({
       messagesPath: "/v1/messages",
       tokenCount: false,
       limitations: [],
     });
-    expect(profileFor("sglang").anthropic).toBeUndefined();
-    expect(profileFor("nope").name).toBe("auto");
+    expect(profileFor("sglang", PROFILES).anthropic).toBeUndefined();
+    expect(profileFor("nope", PROFILES).name).toBe("auto");
   });
 });
 
