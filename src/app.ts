@@ -41,7 +41,7 @@ import { createInspector, type Logger, writeAccessLog } from "./log/index.ts";
 import { AUTO_PROFILE, type PlatformProfile } from "./profiles/profile.ts";
 import { dashboardRoutes } from "./dashboard/index.ts";
 import { createUpstreamClient } from "./proxy/engine.ts";
-import { anthropicRoutes } from "./proxy/anthropic.ts";
+import { anthropicRoutes } from "./proxy/anthropic-routes.ts";
 import { type ProxyDeps, proxyRoutes } from "./proxy/handler.ts";
 import { createModelDiscovery, type ModelDiscovery } from "./models/discovery.ts";
 import { buildCatalogue, findModel } from "./models/catalogue.ts";

@@ -1,7 +1,7 @@
 // Error bodies in the caller's own API format, so every client library can read what went wrong:
 // OpenAI {error:{message,type,code}}, Ollama {error}, Anthropic {type:"error",error:{type,message}}.
 
-import { anthropicErrorBody } from "../translate/index.ts";
+import { anthropicErrorBody } from "../translate/anthropic/error-envelope.ts";
 
 export type ApiFamily = "openai" | "ollama" | "anthropic";
 

@@ -4,7 +4,6 @@
 // the fleet's models in Anthropic's format.
 
 import type { Endpoint } from "../endpoints/index.ts";
-import type { Route } from "../http/router.ts";
 import { availableModels } from "../routing/index.ts";
 import {
   anthropicErrorResponse,
@@ -24,8 +23,9 @@ import {
   translateRequest,
   translateResponse,
 } from "../translate/index.ts";
+import type { AnthropicHandlers } from "./anthropic-routes.ts";
 import type { AnswerContext, ApiAdapter, PreparedRequest } from "./api-adapter.ts";
-import { adaptedRoute, bodyReadFailure, bodyTimeoutMs, type ProxyDeps, routeModel } from "./handler.ts";
+import { adaptedHandler, bodyReadFailure, bodyTimeoutMs, type ProxyDeps, routeModel } from "./handler.ts";
 import { inspectBody, readBody, rewriteModel } from "./inspect.ts";
 import { upstreamPath } from "./target.ts";
 
@@ -166,69 +166,62 @@ export function anthropicAdapter(options: AnthropicOptions): ApiAdapter {
   };
 }
 
-export function anthropicRoutes(deps: ProxyDeps, options: AnthropicOptions): Route[] {
+/** The handlers behind ANTHROPIC_ROUTES (anthropic-routes.ts loads this module on first use). */
+export function anthropicHandlers(deps: ProxyDeps, options: AnthropicOptions): AnthropicHandlers {
   const adapter = anthropicAdapter(options);
-  return [
-    adaptedRoute(deps, "/olla/anthropic/v1/messages", adapter),
-    {
-      methods: ["POST"],
-      path: "/olla/anthropic/v1/messages/count_tokens",
-      handler: async (request, context) => {
-        let bytes: Uint8Array;
-        try {
-          bytes =
-            (await readBody(request, options.maxMessageSize, bodyTimeoutMs(deps, context.record))) ??
-            new Uint8Array(0);
-        } catch (error) {
-          return bodyReadFailure("anthropic", error, options.maxMessageSize);
-        }
-        try {
-          const raw = parseJson(bytes);
-          const parsed = parseCountTokensRequest(raw);
-          context.record.model = parsed.model;
-          // A backend that counts natively gives the real figure; anything else gets the estimate.
-          const { modelAt } = inspectBody(bytes, "application/json");
-          for (const { endpoint, name } of await servingModel(
+  return {
+    messages: adaptedHandler(deps, adapter),
+    countTokens: async (request, context) => {
+      let bytes: Uint8Array;
+      try {
+        bytes =
+          (await readBody(request, options.maxMessageSize, bodyTimeoutMs(deps, context.record))) ??
+          new Uint8Array(0);
+      } catch (error) {
+        return bodyReadFailure("anthropic", error, options.maxMessageSize);
+      }
+      try {
+        const raw = parseJson(bytes);
+        const parsed = parseCountTokensRequest(raw);
+        context.record.model = parsed.model;
+        // A backend that counts natively gives the real figure; anything else gets the estimate.
+        const { modelAt } = inspectBody(bytes, "application/json");
+        for (const { endpoint, name } of await servingModel(
+          deps,
+          adapter,
+          parsed.model,
+          context.record.path,
+        )) {
+          const native = endpoint.profile.anthropic;
+          if (!native?.tokenCount) continue;
+          const counted = await askBackend(
             deps,
-            adapter,
-            parsed.model,
-            context.record.path,
-          )) {
-            const native = endpoint.profile.anthropic;
-            if (!native?.tokenCount) continue;
-            const counted = await askBackend(
-              deps,
-              endpoint,
-              countTokensPath(native.messagesPath),
-              rewriteModel(bytes, modelAt, name),
-              request,
-            );
-            if (counted !== undefined) {
-              context.record.endpoint = endpoint.name;
-              return Response.json(countTokensBody(counted), {
-                headers: { [TOKEN_COUNT_HEADER]: "backend", "x-olla-endpoint": endpoint.name },
-              });
-            }
+            endpoint,
+            countTokensPath(native.messagesPath),
+            rewriteModel(bytes, modelAt, name),
+            request,
+          );
+          if (counted !== undefined) {
+            context.record.endpoint = endpoint.name;
+            return Response.json(countTokensBody(counted), {
+              headers: { [TOKEN_COUNT_HEADER]: "backend", "x-olla-endpoint": endpoint.name },
+            });
           }
-          return Response.json(countTokensBody(estimateInputTokens(parsed)), {
-            headers: { [TOKEN_COUNT_HEADER]: "estimate" },
-          });
-        } catch (error) {
-          return errorOf(error, context.record.requestId);
         }
-      },
+        return Response.json(countTokensBody(estimateInputTokens(parsed)), {
+          headers: { [TOKEN_COUNT_HEADER]: "estimate" },
+        });
+      } catch (error) {
+        return errorOf(error, context.record.requestId);
+      }
     },
-    {
-      methods: ["GET"],
-      path: "/olla/anthropic/v1/models",
-      handler: () => {
-        const names = deps.models
-          ? availableModels(deps.endpoints, deps.isRoutable, deps.models.catalogue)
-          : [];
-        return Response.json(anthropicModelList(names, options.startedAt));
-      },
+    models: () => {
+      const names = deps.models
+        ? availableModels(deps.endpoints, deps.isRoutable, deps.models.catalogue)
+        : [];
+      return Response.json(anthropicModelList(names, options.startedAt));
     },
-  ];
+  };
 }
 
 /** Routable endpoints that can serve `model`, found as /v1/messages finds them (aliases, case, unified

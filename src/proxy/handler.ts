@@ -4,7 +4,7 @@
 
 import type { Endpoint } from "../endpoints/index.ts";
 import { type ApiFamily, apiFamily, errorResponse } from "../http/errors.ts";
-import type { RequestRecord, Route, RouteContext } from "../http/router.ts";
+import type { Handler, RequestRecord, Route, RouteContext } from "../http/router.ts";
 import type { Logger } from "../log/index.ts";
 import type { PlatformProfile } from "../profiles/profile.ts";
 import {
@@ -402,12 +402,8 @@ export function proxyRoutes(deps: ProxyDeps): Route[] {
 }
 
 /** A route whose clients speak another API than the endpoints (e.g. Anthropic Messages). */
-export function adaptedRoute(deps: ProxyDeps, path: string, adapter: ApiAdapter): Route {
-  return {
-    methods: ["POST"],
-    path,
-    handler: (request, context) => proxyRequest(deps, request, context, adapter),
-  };
+export function adaptedHandler(deps: ProxyDeps, adapter: ApiAdapter): Handler {
+  return (request, context) => proxyRequest(deps, request, context, adapter);
 }
 
 async function proxyRequest(

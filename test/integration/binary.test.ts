@@ -84,6 +84,19 @@ describe("the host binary", () => {
       // The default endpoints' types (ollama, lm-studio, vllm) come from the embedded profiles:
       // without them start-up would stop with a configuration error.
       expect(started.fetch_max_requests).toBe(65535);
+      // The Anthropic translation is imported on first use: it must be inside the binary too.
+      const models = await fetch(`${started.listen}olla/anthropic/v1/models`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      expect(models.status).toBe(200);
+      expect(await models.json()).toMatchObject({ data: [], has_more: false });
+      const bad = await fetch(`${started.listen}olla/anthropic/v1/messages`, {
+        method: "POST",
+        body: "{not json",
+        signal: AbortSignal.timeout(5000),
+      });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
     });
   });
 

@@ -67,7 +67,7 @@ describe("relaunchEnv", () => {
   });
 });
 
-test("the serving process's own imports hold no config loader: YAML and zod load only behind a dynamic import", async () => {
+test("what the serving process loads at start: no config loader (YAML, zod) and no Anthropic translation (TypeBox)", async () => {
   const outdir = mkdtempSync(join(tmpdir(), "olla-graph-"));
   try {
     // Split at dynamic imports: the entry chunk is exactly what `olla serve` loads when handed a config.
@@ -90,12 +90,16 @@ test("the serving process's own imports hold no config loader: YAML and zod load
     }
     const loadedAtStart = [...atStart].flatMap((chunk) => Object.keys(outputs[chunk]!.inputs));
     expect(loadedAtStart).toContain("src/app.ts");
+    const all = Object.values(outputs).flatMap((output) => Object.keys(output.inputs));
     const loader =
       /node_modules\/(zod|yaml)\/|src\/config\/(load|schema|index)\.ts|src\/profiles\/(load|index)\.ts/;
-    expect(loadedAtStart.filter((input) => loader.test(input))).toEqual([]);
-    // ...and they are in the bundle, behind the dynamic import.
-    const all = Object.values(outputs).flatMap((output) => Object.keys(output.inputs));
-    expect(all.filter((input) => loader.test(input)).length).toBeGreaterThan(0);
+    const translation =
+      /node_modules\/@sinclair\/typebox\/|src\/translate\/anthropic\/(request|validate|stream)\.ts/;
+    for (const lazy of [loader, translation]) {
+      expect(loadedAtStart.filter((input) => lazy.test(input))).toEqual([]);
+      // ...and they are in the bundle, behind a dynamic import.
+      expect(all.filter((input) => lazy.test(input)).length).toBeGreaterThan(0);
+    }
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

@@ -1,8 +1,11 @@
 // Errors in Anthropic's envelope {"type":"error","error":{"type","message"}}: the typed error the
 // translation throws, the status → error-type table, and the reading of a backend's OpenAI-style error.
+import { anthropicErrorBody, anthropicErrorType, ERROR_TYPES } from "./error-envelope.ts";
 import type { ErrorEnvelope, ErrorType } from "./schema-response.ts";
 import { ErrorBody } from "./schema-openai.ts";
 import { checker } from "./validate.ts";
+
+export { anthropicErrorBody, anthropicErrorType } from "./error-envelope.ts";
 
 /** Thrown by the translation; carries the status and a message fit for the client. */
 export class AnthropicApiError extends Error {
@@ -15,42 +18,6 @@ export class AnthropicApiError extends Error {
     super(message);
     this.type = type ?? anthropicErrorType(status);
   }
-}
-
-const TYPES: Record<number, ErrorType> = {
-  400: "invalid_request_error",
-  401: "authentication_error",
-  402: "billing_error",
-  403: "permission_error",
-  404: "not_found_error",
-  408: "timeout_error",
-  413: "request_too_large",
-  429: "rate_limit_error",
-  500: "api_error",
-  502: "api_error",
-  503: "overloaded_error",
-  504: "timeout_error",
-  529: "overloaded_error",
-};
-
-/** 503 (no endpoint free / backend busy) is overloaded_error: it is Anthropic's "try again shortly" and
- *  what src/http/errors.ts already answers; 502 (the backend broke) stays api_error, 504 is timeout_error.
- *  Other 4xx are invalid_request_error, other 5xx api_error. */
-export function anthropicErrorType(status: number): ErrorType {
-  return TYPES[status] ?? (status >= 400 && status < 500 ? "invalid_request_error" : "api_error");
-}
-
-export function anthropicErrorBody(
-  status: number,
-  message: string,
-  options: { type?: ErrorType; requestId?: string } = {},
-): ErrorEnvelope {
-  const body: ErrorEnvelope = {
-    type: "error",
-    error: { type: options.type ?? anthropicErrorType(status), message },
-  };
-  if (options.requestId) body.request_id = options.requestId;
-  return body;
 }
 
 /** The JSON error response, with Anthropic's `request-id` header when the request has an id. */
@@ -101,7 +68,7 @@ export function upstreamMessage(body: ErrorBody): string | undefined {
   return undefined;
 }
 
-const KNOWN_TYPES = new Set<string>(Object.values(TYPES));
+const KNOWN_TYPES = new Set<string>(Object.values(ERROR_TYPES));
 
 function isAnthropicEnvelope(body: unknown): body is ErrorEnvelope {
   if (!body || typeof body !== "object") return false;
