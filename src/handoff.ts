@@ -1,5 +1,5 @@
 // What the loading process hands to the serving one across main.ts's relaunch. Loading the config
-// takes the YAML and zod modules, the schema objects and their garbage: about 16 MB that the serving
+// takes the YAML and zod modules, the schema objects and their garbage: 15 to 19 MiB that the serving
 // process would hold for its whole life. It is handed the result instead and never imports them.
 
 import type { ConfigProblem } from "./config/problems.ts";
