@@ -15,7 +15,8 @@ import {
 import { printProblems } from "./config/problems.ts";
 import { EXIT_CONFIG, EXIT_FAILED, EXIT_OK } from "./cli.ts";
 import type { LoadedConfig } from "./handoff.ts";
-import { endpointTypeNames, loadProfiles, type PlatformProfile } from "./profiles/index.ts";
+import { loadProfiles } from "./profiles/load.ts";
+import { endpointTypeNames, type PlatformProfile } from "./profiles/profile.ts";
 
 /** The profiles in force for the last config loaded (built in, plus <config dir>/profiles/*.yaml). */
 let loadedProfiles: readonly PlatformProfile[] = [];

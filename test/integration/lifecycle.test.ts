@@ -166,6 +166,28 @@ describe("the olla process", () => {
     }
   });
 
+  test("a config too large to hand over is loaded again by the relaunched process", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "olla-big-"));
+    const config = join(dir, "config.yaml");
+    // 500 endpoints make about 115 KB of hand-off JSON, over the 96 KiB limit.
+    const endpoints = Array.from(
+      { length: 500 },
+      (_, i) =>
+        `      - {name: gpu-${i}, url: "http://127.0.0.1:${10_000 + i}", type: ollama, check_interval: 60s}\n`,
+    );
+    writeFileSync(config, `discovery:\n  static:\n    endpoints:\n${endpoints.join("")}`);
+    const olla = await startOlla(["-c", config]);
+    running.push(olla);
+    expect(await olla.waitForLog("olla started")).toMatchObject({
+      config,
+      endpoints: 500,
+      fetch_max_requests: 65535,
+    });
+    const environ = readFileSync(`/proc/${olla.pid}/environ`, "utf8").split("\0");
+    expect(environ.some((entry) => entry.startsWith("OLLA_LOADED_CONFIG="))).toBe(false);
+    expect((await fetch(`${olla.url}/internal/health`)).status).toBe(200);
+  });
+
   test("a hand-off copied from another process's environment is ignored", async () => {
     const stale = JSON.stringify({ pid: 1, config: { server: { port: 1 } }, profiles: [], problems: [] });
     const empty = mkdtempSync(join(tmpdir(), "olla-stale-"));

@@ -1,23 +1,30 @@
 // The one-time relaunch: the environment it sets, the loaded config it hands over, and what the
 // serving process therefore never loads.
 
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadConfig, SHIPPED_CONFIG_YAML } from "../../src/config/index.ts";
 import { encodeHandoff, HANDOFF_ENV, type LoadedConfig, takeHandoff } from "../../src/handoff.ts";
 import { PROFILES } from "../../src/profiles/index.ts";
 import { relaunchEnv } from "../../src/runtime.ts";
+import { endpointsYaml } from "../support/olla-app.ts";
 
-function loaded(endpoints = 1): LoadedConfig {
-  const env: Record<string, string> = {};
-  for (let i = 0; i < endpoints; i++) {
-    env[`OLLA_DISCOVERY_STATIC_ENDPOINTS_${i}_NAME`] = `gpu-${i}`;
-    env[`OLLA_DISCOVERY_STATIC_ENDPOINTS_${i}_URL`] = `http://10.0.${i >> 8}.${i & 255}:11434`;
-    env[`OLLA_DISCOVERY_STATIC_ENDPOINTS_${i}_TYPE`] = "ollama";
-  }
-  const report = loadConfig({ env, defaultsYaml: SHIPPED_CONFIG_YAML, cwd: tmpdir() });
+const work = mkdtempSync(join(tmpdir(), "olla-relaunch-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** What the loader hands over for a config file of `count` endpoints (and one unknown key: a warning). */
+function loaded(count: number): LoadedConfig {
+  const file = join(work, `config-${count}.yaml`);
+  const endpoints = Array.from({ length: count }, (_, i) => ({
+    name: `gpu-${i}`,
+    url: `http://10.0.${i >> 8}.${i & 255}:11434`,
+    type: "ollama",
+  }));
+  writeFileSync(file, `${endpointsYaml(endpoints)}\nproxy:\n  unknown_knob: 1\n`);
+  const report = loadConfig({ configPath: file, env: {}, defaultsYaml: SHIPPED_CONFIG_YAML });
+  expect(report.asWritten.discovery.static.endpoints).toHaveLength(count);
   return { config: report.asWritten, profiles: PROFILES, problems: report.problems, file: report.file };
 }
 
@@ -31,7 +38,7 @@ describe("the hand-off", () => {
   });
 
   test("made for another process (a copied environment) or unreadable: ignored, and removed", () => {
-    const text = encodeHandoff(loaded())!;
+    const text = encodeHandoff(loaded(1))!;
     const other = JSON.stringify({ ...JSON.parse(text), pid: process.pid + 1 });
     for (const value of [other, "{not json", ""]) {
       const env: Record<string, string | undefined> = { [HANDOFF_ENV]: value };
@@ -41,13 +48,14 @@ describe("the hand-off", () => {
   });
 
   test("too large for one environment string: none (the serving process loads the config itself)", () => {
-    expect(Buffer.byteLength(encodeHandoff(loaded(40))!)).toBeLessThan(96 * 1024);
-    expect(encodeHandoff(loaded(200))).toBeUndefined();
+    // About 230 bytes an endpoint: the limit falls near 400 endpoints.
+    expect(Buffer.byteLength(encodeHandoff(loaded(300))!)).toBeLessThan(96 * 1024);
+    expect(encodeHandoff(loaded(500))).toBeUndefined();
   });
 });
 
 describe("relaunchEnv", () => {
-  const { config } = loaded();
+  const { config } = loaded(1);
   const ready = { BUN_CONFIG_MAX_HTTP_REQUESTS: "1000", BUN_OPTIONS: "--max-http-header-size=8192" };
 
   test("sets Bun's start-up limits, keeping a user's own", () => {
@@ -67,7 +75,7 @@ describe("relaunchEnv", () => {
   });
 });
 
-test("what the serving process loads at start: no config loader (YAML, zod) and no Anthropic translation (TypeBox)", async () => {
+test("what olla loads: at start no config loader (YAML, zod) nor Anthropic translation (TypeBox); never the profiles barrel", async () => {
   const outdir = mkdtempSync(join(tmpdir(), "olla-graph-"));
   try {
     // Split at dynamic imports: the entry chunk is exactly what `olla serve` loads when handed a config.
@@ -100,6 +108,8 @@ test("what the serving process loads at start: no config loader (YAML, zod) and 
       // ...and they are in the bundle, behind a dynamic import.
       expect(all.filter((input) => lazy.test(input)).length).toBeGreaterThan(0);
     }
+    // The barrel that parses the built-in profiles on import is for tests and the bench, never olla.
+    expect(all).not.toContain("src/profiles/index.ts");
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

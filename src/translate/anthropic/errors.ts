@@ -1,5 +1,5 @@
-// Errors in Anthropic's envelope {"type":"error","error":{"type","message"}}: the typed error the
-// translation throws, the status → error-type table, and the reading of a backend's OpenAI-style error.
+// Errors in Anthropic's envelope {"type":"error","error":{"type","message"}} (built in error-envelope.ts):
+// the typed error the translation throws, and the reading of a backend's OpenAI-style error.
 import { anthropicErrorBody, anthropicErrorType, ERROR_TYPES } from "./error-envelope.ts";
 import type { ErrorEnvelope, ErrorType } from "./schema-response.ts";
 import { ErrorBody } from "./schema-openai.ts";
