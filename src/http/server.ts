@@ -123,6 +123,57 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
     dispatched: options.onDispatch,
   };
 
+  /** A guard that had to wait (a shared rate-limit store): the rest of the request after it. */
+  async function guardedLater(
+    pending: ReturnType<Guard>,
+    request: Request,
+    context: RequestContext,
+  ): Promise<Response> {
+    let extra: Record<string, string> | undefined;
+    let response: Response;
+    try {
+      const guarded = await pending;
+      extra = guarded?.headers;
+      response = guarded?.response ?? (await router(request, context));
+    } catch (error) {
+      response = internalError(error, context);
+    }
+    return completeAnswer(response, context, extra, cors ? request : undefined);
+  }
+
+  /** The answer to a request whose handling threw. */
+  function internalError(error: unknown, context: RequestContext): Response {
+    const record = context.record;
+    logger.error("request failed", { request_id: record.requestId, path: record.path, error });
+    record.deferred = false;
+    record.idHeaderSent = false;
+    return errorResponse(apiFamily(record.path), 500, "internal error in olla", { code: "internal_error" });
+  }
+
+  /** What every answer gets on its way out (request id, guard and CORS headers); an answer that is not
+   * streamed on is over for the record now. `request` is present when CORS is on. */
+  function completeAnswer(
+    response: Response,
+    context: RequestContext,
+    extra: Record<string, string> | undefined,
+    request: Request | undefined,
+  ): Response {
+    const record = context.record;
+    const requestId = record.requestId;
+    // Reading response.headers makes a Headers object per answer: skipped when the id is in already.
+    if (!record.idHeaderSent) response.headers.set("x-olla-request-id", requestId);
+    // Anthropic's SDKs report this header with every error.
+    if (record.path.startsWith("/olla/anthropic/")) response.headers.set("request-id", requestId);
+    if (extra) for (const name in extra) response.headers.set(name, extra[name]!);
+    if (request) cors?.decorate(request, response);
+    record.status = response.status;
+    if (!record.deferred) {
+      if (record.bytesOut === 0) record.bytesOut = Number(response.headers.get("content-length") ?? 0) || 0;
+      context.finish();
+    }
+    return response;
+  }
+
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = listen();
@@ -139,7 +190,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       development: false,
       idleTimeout: Math.min(255, Math.max(0, Math.round(options.idleTimeoutSeconds))),
       maxRequestBodySize: options.maxRequestBodySize,
-      async fetch(request, bun) {
+      fetch(request, bun) {
         const started = performance.now();
         // No URL object per request: routes that want one parse it (RequestContext.url).
         const rawUrl = request.url;
@@ -171,36 +222,29 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
           idHeaderSent: false,
         };
         const context = new RequestContext(rawUrl, listenUrl, handle, record, lifecycle);
-        let response: Response;
+        // Not an async function: its frame would keep the Request and every local here until the
+        // answer's head arrives, which can take minutes (a cold model load) for thousands of requests.
+        // Only CORS needs the Request at the end.
+        const corsRequest = cors ? request : undefined;
         let extra: Record<string, string> | undefined;
+        let response: Response | Promise<Response>;
         try {
           const preflight = cors?.preflight(request);
           // Guards answer synchronously unless a shared (Redis) store is involved: no await, no extra turn.
-          let guarded = preflight ? undefined : options.guard?.(request, context);
-          if (guarded instanceof Promise) guarded = await guarded;
+          const guarded = preflight ? undefined : options.guard?.(request, context);
+          if (guarded instanceof Promise) return guardedLater(guarded, request, context);
           extra = guarded?.headers;
-          response = preflight ?? guarded?.response ?? (await router(request, context));
+          response = preflight ?? guarded?.response ?? router(request, context);
         } catch (error) {
-          logger.error("request failed", { request_id: requestId, path, error });
-          response = errorResponse(apiFamily(path), 500, "internal error in olla", {
-            code: "internal_error",
-          });
-          record.deferred = false;
-          record.idHeaderSent = false;
+          response = internalError(error, context);
         }
-        // Reading response.headers makes a Headers object per answer: skipped when the id is in already.
-        if (!record.idHeaderSent) response.headers.set("x-olla-request-id", requestId);
-        // Anthropic's SDKs report this header with every error.
-        if (path.startsWith("/olla/anthropic/")) response.headers.set("request-id", requestId);
-        if (extra) for (const name in extra) response.headers.set(name, extra[name]!);
-        cors?.decorate(request, response);
-        record.status = response.status;
-        if (!record.deferred) {
-          if (record.bytesOut === 0)
-            record.bytesOut = Number(response.headers.get("content-length") ?? 0) || 0;
-          context.finish();
+        if (response instanceof Promise) {
+          return response.then(
+            (answer) => completeAnswer(answer, context, extra, corsRequest),
+            (error: unknown) => completeAnswer(internalError(error, context), context, extra, corsRequest),
+          );
         }
-        return response;
+        return completeAnswer(response, context, extra, corsRequest);
       },
       error(error) {
         logger.error("unhandled server error", { error });

@@ -30,7 +30,7 @@ import {
   streamRequestBody,
   wholeBody,
 } from "./inspect.ts";
-import type { AdaptedRequest, ApiAdapter, PreparedRequest } from "./api-adapter.ts";
+import type { ApiAdapter, PreparedRequest } from "./api-adapter.ts";
 import { AnswerObserver } from "./observe.ts";
 import { errorTrailer, streamFormat } from "./stream.ts";
 import { cleanPath, upstreamPath } from "./target.ts";
@@ -290,19 +290,13 @@ function withAttemptHeaders(record: RequestRecord, response: Response): Response
   return response;
 }
 
-/** What every try of one request shares. */
-interface RequestScope {
-  context: RouteContext;
-  deps: ProxyDeps;
-  model: string | undefined;
-  /** X-Olla-Routing-* headers, when model routing ran. */
-  routing: HeaderPairs | undefined;
-}
-
 /** One try of one endpoint: the upstream request, and the hooks that watch its answer. The hooks are
- * methods (the upstream clients call them on the request), so a try allocates no closures. */
+ * methods (the upstream clients call them on the request), so a try allocates no closures. It holds
+ * what the answer needs and nothing of the failover state (see ProxyCall), as it lives as long as a
+ * streamed answer does. */
 class Attempt implements UpstreamRequest {
-  readonly observer: AnswerObserver;
+  /** Made with the answer's head (see observer): a request still waiting for one does not need it. */
+  private watcher: AnswerObserver | undefined = undefined;
   private released = false;
   /** From the response head, once it arrived (see responseHeaders). */
   responseTimeMs = 0;
@@ -319,11 +313,17 @@ class Attempt implements UpstreamRequest {
     public headers: HeaderPairs,
     readonly signal: AbortSignal,
     readonly deadlineMs: number,
-    private readonly shared: RequestScope,
+    private readonly deps: ProxyDeps,
+    private readonly context: RouteContext,
+    private readonly model: string | undefined,
+    /** X-Olla-Routing-* headers, when model routing ran. */
+    private readonly routing: HeaderPairs | undefined,
     /** x-olla-mode for an adapted request (passthrough, translation). */
-    private readonly mode: string | undefined,
-  ) {
-    this.observer = new AnswerObserver(shared.context);
+    readonly mode: string | undefined,
+  ) {}
+
+  get observer(): AnswerObserver {
+    return (this.watcher ??= new AnswerObserver(this.context));
   }
 
   /** The endpoint's own URL: the path is asked for apart (no URL per try). */
@@ -333,20 +333,20 @@ class Attempt implements UpstreamRequest {
 
   /** The client's headers: the endpoint's made safe, olla's added (X-Olla-Request-ID is the server's). */
   responseHeaders(upstream: HeaderPairs): HeaderPairs {
-    this.responseTimeMs = performance.now() - this.shared.context.record.started;
+    this.responseTimeMs = performance.now() - this.context.record.started;
     this.body = null;
     this.headers = NO_HEADERS;
     const head = clientResponseHeaders(upstream, {
       endpoint: this.endpoint,
-      model: this.shared.model,
+      model: this.model,
       responseTimeMs: this.responseTimeMs,
     });
     this.contentType = head.contentType;
     this.contentLength = head.contentLength;
-    const routing = this.shared.routing;
+    const routing = this.routing;
     if (routing) for (const pair of routing) head.headers.push(pair);
     if (this.mode !== undefined) head.headers.push(["x-olla-mode", this.mode]);
-    head.headers.push(["x-olla-request-id", this.shared.context.record.requestId]);
+    head.headers.push(["x-olla-request-id", this.context.record.requestId]);
     return head.headers;
   }
 
@@ -365,8 +365,8 @@ class Attempt implements UpstreamRequest {
     this.release();
     this.observer.onBodyEnd(outcome);
     if (outcome === "failed") {
-      this.shared.deps.logger.warn("stream cut by the endpoint", {
-        request_id: this.shared.context.record.requestId,
+      this.deps.logger.warn("stream cut by the endpoint", {
+        request_id: this.context.record.requestId,
         endpoint: this.endpoint.name,
         error: describe(error),
       });
@@ -377,7 +377,7 @@ class Attempt implements UpstreamRequest {
     return errorTrailer(
       streamFormat(contentType),
       error.kind === "response_timeout"
-        ? `olla: ${error.message} (${deadlineSetting(this.shared.deps, this.deadlineMs)})`
+        ? `olla: ${error.message} (${deadlineSetting(this.deps, this.deadlineMs)})`
         : `olla: endpoint ${this.endpoint.name} failed mid-stream: ${describe(error)}`,
       lastByte,
     );
@@ -388,12 +388,272 @@ class Attempt implements UpstreamRequest {
  * is awaited whole before it can be rewritten. */
 async function renamedBody(
   body: Uint8Array | StreamingBody | null,
-  facts: BodyFacts,
+  modelAt: [number, number] | undefined,
   name: string,
 ): Promise<Uint8Array | StreamingBody | null> {
-  if (body === null || facts.modelAt === undefined) return body;
+  if (body === null || modelAt === undefined) return body;
   const bytes = body instanceof Uint8Array ? body : await wholeBody(body);
-  return rewriteModel(bytes, facts.modelAt, name);
+  return rewriteModel(bytes, modelAt, name);
+}
+
+/**
+ * One request on its way to an endpoint, after its body was read and its candidates chosen: what every
+ * try shares and what failover needs to make the next one. Until an endpoint answers, this is all the
+ * request keeps (not the Request, nor an async frame full of locals): requests can wait minutes on a
+ * cold model load, thousands at once, and each waiting request's memory is held that long.
+ */
+class ProxyCall {
+  /** The tier being tried: candidates not yet failed. */
+  private candidates: Endpoint[] = [];
+  private tried: { endpoint: string; error: string }[] | undefined = undefined;
+
+  constructor(
+    readonly deps: ProxyDeps,
+    private readonly context: RouteContext,
+    private readonly family: ApiFamily,
+    private readonly method: string,
+    private readonly signal: AbortSignal,
+    /** The client's headers as pairs, made once for every try. */
+    private readonly clientHeaders: HeaderPairs,
+    private readonly body: Uint8Array | StreamingBody | null,
+    /** The path on the endpoint, for a route that is not adapted. */
+    private readonly path: string,
+    private readonly model: string | undefined,
+    private readonly modelAt: [number, number] | undefined,
+    private readonly routing: HeaderPairs | undefined,
+    /** Candidates in preference order (loaded model first); each tier is tried before the next. */
+    private tiers: Endpoint[][],
+    /** An endpoint's own name for the model, where it differs from the client's. */
+    private readonly nameOn: ReadonlyMap<Endpoint, string> | undefined,
+    private readonly prepared: PreparedRequest | undefined,
+  ) {}
+
+  /** The next endpoint to try (its circuit lets the request through), or undefined when none is left. */
+  pick(): Endpoint | undefined {
+    for (;;) {
+      if (this.candidates.length === 0) {
+        const tier = this.tiers.shift();
+        if (tier === undefined) return undefined;
+        this.candidates = tier;
+        continue;
+      }
+      const endpoint = this.deps.balancer.pick(this.candidates) as Endpoint;
+      if (endpoint.breaker.begin()) return endpoint;
+      // Half-open and its one trial is already running: not this one.
+      this.candidates = this.candidates.filter((candidate) => candidate !== endpoint);
+    }
+  }
+
+  /** The try of `endpoint` (counted in flight; `failed` uncounts it). A body renamed for the endpoint's
+   * own model name may have to be read whole first. */
+  attempt(endpoint: Endpoint): Attempt | Promise<Attempt> {
+    const { deps, context } = this;
+    const record = context.record;
+    endpoint.inFlight++;
+    record.endpoint = endpoint.name;
+    context.dispatched();
+    const deadlineMs = answerDeadlineMs(deps, record);
+    const name = this.nameOn?.get(endpoint);
+    const adapted = this.prepared?.forEndpoint(endpoint, name);
+    const path = upstreamPath(endpoint, adapted?.path ?? this.path, adapted ? "" : record.search);
+    const headers = upstreamRequestHeaders(this.clientHeaders, {
+      endpoint,
+      requestId: record.requestId,
+      peer: record.peer,
+      client: context,
+      clientKeysAreOurs: deps.clientKeysAreOurs,
+    });
+    if (adapted) return this.newAttempt(endpoint, path, adapted.body, headers, deadlineMs, adapted.mode);
+    if (name === undefined) return this.newAttempt(endpoint, path, this.body, headers, deadlineMs, undefined);
+    return this.renamedAttempt(endpoint, path, name, headers, deadlineMs);
+  }
+
+  private newAttempt(
+    endpoint: Endpoint,
+    path: string,
+    body: Uint8Array | StreamingBody | null,
+    headers: HeaderPairs,
+    deadlineMs: number,
+    mode: string | undefined,
+  ): Attempt {
+    return new Attempt(
+      endpoint,
+      path,
+      this.method,
+      body,
+      headers,
+      this.signal,
+      deadlineMs,
+      this.deps,
+      this.context,
+      this.model,
+      this.routing,
+      mode,
+    );
+  }
+
+  private async renamedAttempt(
+    endpoint: Endpoint,
+    path: string,
+    name: string,
+    headers: HeaderPairs,
+    deadlineMs: number,
+  ): Promise<Attempt> {
+    const body = await renamedBody(this.body, this.modelAt, name);
+    return this.newAttempt(endpoint, path, body, headers, deadlineMs, undefined);
+  }
+
+  /** A try that failed before anything reached the client: the answer to give, or undefined to try the
+   * next candidate (a connection failure; the endpoint leaves rotation). */
+  failed(endpoint: Endpoint, error: unknown, attempt: Attempt | undefined): Response | undefined {
+    const { deps, context, family } = this;
+    const record = context.record;
+    endpoint.inFlight--;
+    if (this.signal.aborted) {
+      endpoint.breaker.abandon();
+      record.failure = "client_gone";
+      return new Response(null, { status: 499 });
+    }
+    // The client's own upload failed (too slow, cut short): not the endpoint's fault.
+    const body = this.body;
+    const upload = body !== null && !(body instanceof Uint8Array) ? body.error : undefined;
+    if (upload !== undefined) {
+      endpoint.breaker.abandon();
+      if (upload instanceof BodyTimeoutError) return slowBody(family, upload.timeoutMs);
+      return errorResponse(family, 400, `the request body was cut short: ${upload.message}`, {
+        code: "bad_request",
+        headers: { connection: "close" },
+      });
+    }
+    // Nothing has reached the client yet, so the request can be replayed elsewhere.
+    endpoint.traffic.requests++;
+    endpoint.traffic.failures++;
+    const tried = (this.tried ??= []);
+    const timedOut = error instanceof UpstreamError && error.kind === "response_timeout";
+    if (error instanceof UpstreamError && error.kind !== "aborted" && !timedOut) {
+      endpoint.breaker.failure();
+      deps.reportFailure(endpoint, describe(error));
+      tried.push({ endpoint: endpoint.name, error: describe(error) });
+      (record.attempts ??= []).push({ endpoint: endpoint.name, failure: failureCause(error) });
+      record.endpoint = undefined;
+      deps.logger.warn("endpoint failed, trying the next", {
+        request_id: record.requestId,
+        endpoint: endpoint.name,
+        error: describe(error),
+        remaining: this.candidates.length - 1,
+      });
+      this.candidates = this.candidates.filter((candidate) => candidate !== endpoint);
+      this.tiers = this.tiers.map((tier) => tier.filter((candidate) => candidate !== endpoint));
+      return undefined;
+    }
+    endpoint.breaker.failure();
+    const why =
+      timedOut && attempt
+        ? `${describe(error)} (${deadlineSetting(deps, attempt.deadlineMs)})`
+        : describe(error);
+    tried.push({ endpoint: endpoint.name, error: why });
+    record.failure = failureCause(error);
+    const status = timedOut ? 504 : 502;
+    return errorResponse(family, status, `endpoint ${endpoint.name} failed: ${why}`, {
+      code: status === 504 ? "upstream_timeout" : "upstream_error",
+      details: { tried },
+    });
+  }
+
+  /** Every candidate failed to connect. */
+  allFailed(): Response {
+    const tried = this.tried ?? [];
+    this.context.record.failure = "all_failed";
+    return errorResponse(this.family, 502, `every candidate endpoint failed (${tried.length} tried)`, {
+      code: "all_endpoints_failed",
+      details: { tried },
+    });
+  }
+
+  /** The endpoint answered: its Response goes to the client (translated, read whole, or streamed on). */
+  answered(attempt: Attempt, response: Response): Response | Promise<Response> {
+    const endpoint = attempt.endpoint;
+    const record = this.context.record;
+    endpoint.breaker.success();
+    endpoint.traffic.requests++;
+    endpoint.traffic.responseTimeTotalMs += attempt.responseTimeMs;
+    if (response.status >= 500) endpoint.traffic.failures++;
+    // The client's headers already, X-Olla-Request-ID included: the attempt made them from the
+    // endpoint's (responseHeaders).
+    const prepared = this.prepared;
+    if (prepared && attempt.mode === "translation") {
+      return prepared.respond(response, {
+        headers: response.headers,
+        release: () => attempt.release(),
+        observer: attempt.observer,
+        requestId: record.requestId,
+      });
+    }
+    if (!response.body) {
+      attempt.release();
+      attempt.observer.whole(null);
+      return withAttemptHeaders(record, response);
+    }
+    if (streamFormat(attempt.contentType) === "opaque" && attempt.contentLength <= BUFFER_LIMIT) {
+      if (attempt.observer.complete) {
+        // The whole body came with the head: it is in memory already.
+        attempt.observer.whole(null);
+        return withAttemptHeaders(record, response);
+      }
+      return this.readWhole(attempt, response);
+    }
+    attempt.observer.streaming();
+    return withAttemptHeaders(record, response);
+  }
+
+  /** A small opaque answer, read whole and answered from memory. */
+  private async readWhole(attempt: Attempt, response: Response): Promise<Response> {
+    const record = this.context.record;
+    try {
+      const bytes = await response.bytes();
+      attempt.release();
+      attempt.observer.whole(bytes);
+      return withAttemptHeaders(
+        record,
+        new Response(bytes, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+        }),
+      );
+    } catch (error) {
+      attempt.release();
+      const gone = this.signal.aborted;
+      record.failure = gone ? "client_gone" : "mid_stream";
+      if (gone) return new Response(null, { status: 499 });
+      return errorResponse(
+        this.family,
+        502,
+        `endpoint ${attempt.endpoint.name} failed mid-answer: ${describe(error)}`,
+        { code: "upstream_error" },
+      );
+    }
+  }
+}
+
+/** Tries the call's candidates until one answers. Its frame holds the call and the try in hand only. */
+async function dispatch(call: ProxyCall): Promise<Response> {
+  for (;;) {
+    const endpoint = call.pick();
+    if (endpoint === undefined) return call.allFailed();
+    let attempt: Attempt | undefined;
+    let response: Response;
+    try {
+      const made = call.attempt(endpoint);
+      attempt = made instanceof Promise ? await made : made;
+      response = await call.deps.client.request(attempt);
+    } catch (error) {
+      const answer = call.failed(endpoint, error, attempt);
+      if (answer === undefined) continue;
+      return answer;
+    }
+    return call.answered(attempt, response);
+  }
 }
 
 export function proxyRoutes(deps: ProxyDeps): Route[] {
@@ -466,7 +726,7 @@ async function proxyRequest(
   }
 
   const inScope = endpointsIn(scope, deps.endpoints);
-  let candidates = inScope.filter(deps.isRoutable);
+  const candidates = inScope.filter(deps.isRoutable);
   if (candidates.length === 0) {
     const what = scope === ANY ? "endpoints" : `${scope.label} endpoints`;
     if (inScope.length === 0)
@@ -509,153 +769,26 @@ async function proxyRequest(
     tiers = route.tiers;
     nameOn = route.nameOn;
   }
-  candidates = tiers.shift() ?? [];
 
-  const tried: { endpoint: string; error: string }[] = [];
-  const shared: RequestScope = { context, deps, model: facts.model, routing };
-
-  while (candidates.length > 0 || tiers.length > 0) {
-    if (candidates.length === 0) candidates = tiers.shift() ?? [];
-    const endpoint = deps.balancer.pick(candidates) as Endpoint;
-    if (!endpoint.breaker.begin()) {
-      // Half-open and its one trial is already running: not this one.
-      candidates = candidates.filter((candidate) => candidate !== endpoint);
-      continue;
-    }
-    endpoint.inFlight++;
-    record.endpoint = endpoint.name;
-    context.dispatched();
-    let attempt: Attempt;
-    let response: Response;
-    let adapted: AdaptedRequest | undefined;
-    const deadlineMs = answerDeadlineMs(deps, record);
-    try {
-      const name = nameOn?.get(endpoint);
-      adapted = prepared?.forEndpoint(endpoint, name);
-      attempt = new Attempt(
-        endpoint,
-        upstreamPath(endpoint, adapted?.path ?? path, adapted ? "" : context.record.search),
-        request.method,
-        adapted?.body ?? (name === undefined ? body : await renamedBody(body, facts, name)),
-        upstreamRequestHeaders(request.headers, {
-          endpoint,
-          requestId: context.record.requestId,
-          peer: record.peer,
-          client: context,
-          clientKeysAreOurs: deps.clientKeysAreOurs,
-        }),
-        request.signal,
-        deadlineMs,
-        shared,
-        adapted?.mode,
-      );
-      // The endpoint's stream goes to the client as it is; the attempt's hooks observe its end instead
-      // of wrapping it in another stream (less memory and CPU per stream).
-      response = await deps.client.request(attempt);
-    } catch (error) {
-      endpoint.inFlight--;
-      if (request.signal.aborted) {
-        endpoint.breaker.abandon();
-        record.failure = "client_gone";
-        return new Response(null, { status: 499 });
-      }
-      // The client's own upload failed (too slow, cut short): not the endpoint's fault.
-      const upload = body !== null && !(body instanceof Uint8Array) ? body.error : undefined;
-      if (upload !== undefined) {
-        endpoint.breaker.abandon();
-        if (upload instanceof BodyTimeoutError) return slowBody(family, upload.timeoutMs);
-        return errorResponse(family, 400, `the request body was cut short: ${upload.message}`, {
-          code: "bad_request",
-          headers: { connection: "close" },
-        });
-      }
-      // Nothing has reached the client yet, so the request can be replayed elsewhere.
-      endpoint.traffic.requests++;
-      endpoint.traffic.failures++;
-      const timedOut = error instanceof UpstreamError && error.kind === "response_timeout";
-      if (error instanceof UpstreamError && error.kind !== "aborted" && !timedOut) {
-        endpoint.breaker.failure();
-        deps.reportFailure(endpoint, describe(error));
-        tried.push({ endpoint: endpoint.name, error: describe(error) });
-        (record.attempts ??= []).push({ endpoint: endpoint.name, failure: failureCause(error) });
-        record.endpoint = undefined;
-        deps.logger.warn("endpoint failed, trying the next", {
-          request_id: context.record.requestId,
-          endpoint: endpoint.name,
-          error: describe(error),
-          remaining: candidates.length - 1,
-        });
-        candidates = candidates.filter((candidate) => candidate !== endpoint);
-        tiers = tiers.map((tier) => tier.filter((candidate) => candidate !== endpoint));
-        continue;
-      }
-      endpoint.breaker.failure();
-      const why = timedOut ? `${describe(error)} (${deadlineSetting(deps, deadlineMs)})` : describe(error);
-      tried.push({ endpoint: endpoint.name, error: why });
-      record.failure = failureCause(error);
-      const status = timedOut ? 504 : 502;
-      return errorResponse(family, status, `endpoint ${endpoint.name} failed: ${why}`, {
-        code: status === 504 ? "upstream_timeout" : "upstream_error",
-        details: { tried },
-      });
-    }
-
-    endpoint.breaker.success();
-    endpoint.traffic.requests++;
-    endpoint.traffic.responseTimeTotalMs += attempt.responseTimeMs;
-    if (response.status >= 500) endpoint.traffic.failures++;
-    // The client's headers already, X-Olla-Request-ID included: the attempt made them from the
-    // endpoint's (responseHeaders).
-    const contentType = attempt.contentType;
-    const length = attempt.contentLength;
-    if (prepared && adapted?.mode === "translation") {
-      return prepared.respond(response, {
-        headers: response.headers,
-        release: () => attempt.release(),
-        observer: attempt.observer,
-        requestId: context.record.requestId,
-      });
-    }
-    // From here the endpoint's Response goes to the client as it is.
-    if (!response.body) {
-      attempt.release();
-      attempt.observer.whole(null);
-      return withAttemptHeaders(record, response);
-    }
-    if (streamFormat(contentType) === "opaque" && length <= BUFFER_LIMIT) {
-      if (attempt.observer.complete) {
-        // The whole body came with the head: it is in memory already.
-        attempt.observer.whole(null);
-        return withAttemptHeaders(record, response);
-      }
-      try {
-        const bytes = await response.bytes();
-        attempt.release();
-        attempt.observer.whole(bytes);
-        return withAttemptHeaders(
-          record,
-          new Response(bytes, {
-            status: response.status,
-            statusText: response.statusText,
-            headers: response.headers,
-          }),
-        );
-      } catch (error) {
-        attempt.release();
-        record.failure = request.signal.aborted ? "client_gone" : "mid_stream";
-        if (request.signal.aborted) return new Response(null, { status: 499 });
-        return errorResponse(family, 502, `endpoint ${endpoint.name} failed mid-answer: ${describe(error)}`, {
-          code: "upstream_error",
-        });
-      }
-    }
-    attempt.observer.streaming();
-    return withAttemptHeaders(record, response);
-  }
-
-  record.failure = "all_failed";
-  return errorResponse(family, 502, `every candidate endpoint failed (${tried.length} tried)`, {
-    code: "all_endpoints_failed",
-    details: { tried },
-  });
+  // The client's headers as pairs, once for every try; from here on the Request itself is let go.
+  const clientHeaders: HeaderPairs = [];
+  for (const pair of request.headers) clientHeaders.push(pair);
+  return dispatch(
+    new ProxyCall(
+      deps,
+      context,
+      family,
+      request.method,
+      request.signal,
+      clientHeaders,
+      body,
+      path,
+      facts.model,
+      facts.modelAt,
+      routing,
+      tiers,
+      nameOn,
+      prepared,
+    ),
+  );
 }
