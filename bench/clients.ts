@@ -113,3 +113,47 @@ export async function holdStreams(
   result.elapsedMs = performance.now() - started;
   return result;
 }
+
+export interface HeldRequests {
+  /** Requests whose answer has begun (a first byte arrived). */
+  answered(): number;
+  /** Closes every connection (the proxy sees its clients go away). */
+  close(): void;
+}
+
+/** Sends `count` requests over raw TCP, one connection each, and keeps the connections open whatever
+ * the answer does: what a proxy holds per waiting request or per open stream is measured meanwhile. */
+export async function holdRequests(url: string, body: string, count: number): Promise<HeldRequests> {
+  const target = new URL(url);
+  const request = new TextEncoder().encode(
+    `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  let answered = 0;
+  const sockets: { end(): void }[] = [];
+  for (let i = 0; i < count; i++) {
+    let first = true;
+    const socket = await Bun.connect({
+      hostname: target.hostname,
+      port: Number(target.port),
+      socket: {
+        open(s) {
+          s.write(request);
+        },
+        data() {
+          if (first) answered++;
+          first = false;
+        },
+      },
+    });
+    sockets.push(socket);
+    // In waves, so the listen backlog is not what is measured.
+    if (i % 250 === 249) await Bun.sleep(20);
+  }
+  return {
+    answered: () => answered,
+    close: () => {
+      for (const socket of sockets) socket.end();
+    },
+  };
+}

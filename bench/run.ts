@@ -4,7 +4,7 @@
 // writes bench/RESULTS.md. Load: wrk for throughput (C, not the bottleneck), Bun clients for streams.
 // Only 127.0.0.1; every loop is bounded.  `--quick` runs shorter.
 
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -13,7 +13,7 @@ import { createEndpoint } from "../src/endpoints/index.ts";
 import { createBalancer } from "../src/routing/index.ts";
 import { endpointSchema } from "../src/config/schema.ts";
 import { PROFILES } from "../src/profiles/index.ts";
-import { holdStreams, type StreamTiming, streamTimings } from "./clients.ts";
+import { holdRequests, holdStreams, type StreamTiming, streamTimings } from "./clients.ts";
 import { cpuMicros, median, percentile, rssMb, type WrkResult, wrk } from "./measure.ts";
 
 const { values: flags } = parseArgs({
@@ -65,33 +65,51 @@ async function lineWhere(
 
 const upstreamProc = Bun.spawn([process.execPath, join(import.meta.dir, "upstream.ts")], { stdout: "pipe" });
 const upstream = JSON.parse(await lineWhere(upstreamProc.stdout, (line) => line.startsWith("{"))) as Record<
-  "fast" | "stream" | "slow" | "embed" | "translate",
+  "fast" | "stream" | "slow" | "embed" | "translate" | "waiting" | "open",
   string
 >;
 
-/** `server` is extra YAML for the server section (e.g. request_stats: false). */
-async function startOlla(engine: string, server = "") {
+const endpointLine = (name: string, url: string, type: string) =>
+  `      - {name: ${name}, url: "${url}", type: ${type}, check_interval: 5s, check_timeout: 2s}\n`;
+const ALL_ENDPOINTS =
+  endpointLine("fast", upstream.fast, "openai-compatible") +
+  endpointLine("stream", upstream.stream, "vllm") +
+  endpointLine("slow", upstream.slow, "sglang") +
+  endpointLine("embed", upstream.embed, "llamacpp") +
+  endpointLine("translate", upstream.translate, "openai-compatible");
+
+interface StartOptions {
+  /** Extra YAML for the server section (e.g. request_stats: false). */
+  server?: string;
+  /** The static endpoints' YAML lines (default: every bench upstream). */
+  endpoints?: string;
+  /** Preload bench/heap-probe.ts, which writes the live heap to this file on SIGUSR2. */
+  heapFile?: string;
+}
+
+async function startOlla(engine: string, options: StartOptions = {}) {
   const config = join(work, `olla-${engine}.yaml`);
-  const endpoint = (name: string, url: string, type: string) =>
-    `      - {name: ${name}, url: "${url}", type: ${type}, check_interval: 5s, check_timeout: 2s}\n`;
   writeFileSync(
     config,
-    `server: {host: 127.0.0.1, port: 0, rate_limits: {global_requests_per_minute: 0, per_ip_requests_per_minute: 0}${server}}\n` +
+    `server: {host: 127.0.0.1, port: 0, rate_limits: {global_requests_per_minute: 0, per_ip_requests_per_minute: 0}${options.server ?? ""}}\n` +
       `logging: {level: warn}\n` +
       `proxy: {engine: ${engine}, max_conns_per_host: 0, max_idle_conns: 1024}\n` +
-      `discovery:\n  static:\n    endpoints:\n${endpoint("fast", upstream.fast, "openai-compatible")}` +
-      `${endpoint("stream", upstream.stream, "vllm")}${endpoint("slow", upstream.slow, "sglang")}` +
-      `${endpoint("embed", upstream.embed, "llamacpp")}${endpoint("translate", upstream.translate, "openai-compatible")}`,
+      `discovery:\n  static:\n    endpoints:\n${options.endpoints ?? ALL_ENDPOINTS}`,
   );
+  const preload = options.heapFile ? ["--preload", join(import.meta.dir, "heap-probe.ts")] : [];
   const command =
     engine === FLOOR
-      ? [process.execPath, join(import.meta.dir, "floor.ts")]
+      ? [process.execPath, ...preload, join(import.meta.dir, "floor.ts")]
       : flags.binary
         ? [flags.binary]
-        : [process.execPath, join(root, "src/main.ts")];
+        : [process.execPath, ...preload, join(root, "src/main.ts")];
   const proc = Bun.spawn([...command, "-c", config], {
     stdout: "pipe",
-    env: { ...process.env, OLLA_LOGGING_LEVEL: "info" },
+    env: {
+      ...process.env,
+      OLLA_LOGGING_LEVEL: "info",
+      ...(options.heapFile ? { BENCH_HEAP_FILE: options.heapFile } : {}),
+    },
   });
   const started = JSON.parse(await lineWhere(proc.stdout, (line) => line.includes('"olla started"'))) as {
     listen: string;
@@ -227,6 +245,65 @@ async function manyStreams(engine: string) {
   report.push({ engine, section: "4. Concurrent slow streams (20 chunks 250 ms apart, raw sockets)", rows });
 }
 
+/** What the proxy keeps per request waiting for its answer (the endpoint never answers: a cold model
+ * load) and per open stream (first events sent, then quiet), read from its live heap after a full
+ * collection: unlike peak RSS, free of when the GC happens to run. Needs --preload, so not measured on
+ * a compiled binary. */
+async function heldMemory(engine: string) {
+  const held = quick ? 500 : 2000;
+  const heapFile = join(work, `heap-${engine}.json`);
+  const olla = await startOlla(engine, {
+    endpoints:
+      endpointLine("waiting", upstream.waiting, "lmstudio") + endpointLine("open", upstream.open, "vllm"),
+    heapFile,
+  });
+  const live = async () => {
+    rmSync(heapFile, { force: true });
+    olla.proc.kill("SIGUSR2");
+    for (let i = 0; i < 250 && !existsSync(heapFile); i++) await Bun.sleep(20);
+    return JSON.parse(readFileSync(heapFile, "utf8")) as { heap: number; extra: number };
+  };
+  // The first health checks and model lists.
+  await Bun.sleep(1000);
+  const cases = [
+    { held: "waiting request", path: "/olla/lmstudio/v1/chat/completions", model: "llama-3.2-3b-instruct" },
+    {
+      held: "open stream",
+      path: "/olla/vllm/v1/chat/completions",
+      model: "meta-llama/Llama-3.2-3B-Instruct",
+    },
+  ];
+  const rows: Row[] = [];
+  for (const { held: what, path, model } of cases) {
+    const before = await live();
+    const requests = await holdRequests(`${olla.url}${path}`, streamBody(model), held);
+    // Streams: until every one began (bounded). Waiting requests: until the last ones reached the endpoint.
+    const until = performance.now() + 10_000;
+    if (what === "open stream")
+      while (requests.answered() < held && performance.now() < until) await Bun.sleep(50);
+    else await Bun.sleep(1500);
+    const during = await live();
+    const answered = requests.answered();
+    requests.close();
+    rows.push({
+      held: what,
+      count: held,
+      "answers begun": answered,
+      "JS heap KB each": round((during.heap - before.heap) / held / 1024),
+      "native KB each": round((during.extra - before.extra) / held / 1024),
+    });
+    console.log(engine, "held", rows.at(-1));
+    await Bun.sleep(1000);
+  }
+  olla.proc.kill("SIGTERM");
+  await olla.proc.exited;
+  report.push({
+    engine,
+    section: "8. Memory kept per waiting request and per open stream (live JS heap after a full GC)",
+    rows,
+  });
+}
+
 async function bigBody(engine: string) {
   const olla = await startOlla(engine);
   const body = JSON.stringify({
@@ -273,7 +350,7 @@ async function observabilityCost(engine: string) {
   // The default, then request_stats off, then the access log off as well.
   const settings = ["", ", request_stats: false", ", request_stats: false, request_logging: false"];
   const ollas: Awaited<ReturnType<typeof startOlla>>[] = [];
-  for (const server of settings) ollas.push(await startOlla(engine, server));
+  for (const server of settings) ollas.push(await startOlla(engine, { server }));
   const targets = ollas.map((olla) => ({ url: olla.url, pid: olla.proc.pid }));
   const rows: Row[] = [];
   const rounds = quick ? 2 : 8;
@@ -424,6 +501,7 @@ try {
     if (!skip.has("streams")) await manyStreams(engine);
     if (!skip.has("body")) await bigBody(engine);
     if (!skip.has("observability") && engine !== FLOOR) await observabilityCost(engine);
+    if (!skip.has("held") && !flags.binary) await heldMemory(engine);
   }
 } finally {
   upstreamProc.kill("SIGTERM");

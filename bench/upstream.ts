@@ -19,6 +19,16 @@ const servers = {
     models: ["bench-translate"],
     ...quiet,
   }),
+  /** Chat requests accepted and never answered: what a request waiting for its answer keeps. */
+  waiting: await startFakeUpstream({ kind: "lmstudio", hang: ["/v1/chat/completions"], ...quiet }),
+  /** Streams that send their first events and then stay quiet: what an open stream keeps. */
+  open: await startFakeUpstream({
+    kind: "vllm",
+    chunks: 2,
+    chunkDelayMs: 0,
+    quietGap: { afterFrames: 1, ms: 600_000 },
+    ...quiet,
+  }),
   /** Large request bodies (embeddings of a 10 MB input). */
   embed: await startFakeUpstream({ kind: "llamacpp", ...quiet }),
 };
