@@ -46,6 +46,14 @@ export interface HoldResult {
   elapsedMs: number;
 }
 
+/** A JSON POST as raw HTTP/1.1 bytes, for the raw-socket clients below (`extra`: more header lines). */
+function rawPost(target: URL, body: string, extra = ""): Uint8Array {
+  return new TextEncoder().encode(
+    `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
+  );
+}
+
 /** Holds `count` SSE streams at once over raw TCP (HTTP/1.1, one connection each) and checks each
  *  arrives whole: `expectEvents` data events ending with [DONE]. */
 export async function holdStreams(
@@ -56,10 +64,7 @@ export async function holdStreams(
   timeoutMs: number,
 ): Promise<HoldResult> {
   const target = new URL(url);
-  const request = new TextEncoder().encode(
-    `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  const request = rawPost(target, body, "Connection: close\r\n");
   const result: HoldResult = { completed: 0, intact: 0, failed: 0, elapsedMs: 0 };
   const started = performance.now();
   const one = () =>
@@ -125,10 +130,7 @@ export interface HeldRequests {
  * the answer does: what a proxy holds per waiting request or per open stream is measured meanwhile. */
 export async function holdRequests(url: string, body: string, count: number): Promise<HeldRequests> {
   const target = new URL(url);
-  const request = new TextEncoder().encode(
-    `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  const request = rawPost(target, body);
   let answered = 0;
   const sockets: { end(): void }[] = [];
   for (let i = 0; i < count; i++) {

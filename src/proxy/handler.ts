@@ -295,7 +295,7 @@ function withAttemptHeaders(record: RequestRecord, response: Response): Response
  * what the answer needs and nothing of the failover state (see ProxyCall), as it lives as long as a
  * streamed answer does. */
 class Attempt implements UpstreamRequest {
-  /** Made with the answer's head (see observer): a request still waiting for one does not need it. */
+  /** Made when the answer first needs it (see observer): a request still waiting for one does not. */
   private watcher: AnswerObserver | undefined = undefined;
   private released = false;
   /** From the response head, once it arrived (see responseHeaders). */
@@ -410,7 +410,6 @@ class ProxyCall {
   constructor(
     readonly deps: ProxyDeps,
     private readonly context: RouteContext,
-    private readonly family: ApiFamily,
     private readonly method: string,
     private readonly signal: AbortSignal,
     /** The client's headers as pairs, made once for every try. */
@@ -427,6 +426,11 @@ class ProxyCall {
     private readonly nameOn: ReadonlyMap<Endpoint, string> | undefined,
     private readonly prepared: PreparedRequest | undefined,
   ) {}
+
+  /** The client's API family, for error answers (those are rare: not kept per waiting request). */
+  private get family(): ApiFamily {
+    return apiFamily(this.context.record.path);
+  }
 
   /** The next endpoint to try (its circuit lets the request through), or undefined when none is left. */
   pick(): Endpoint | undefined {
@@ -506,7 +510,7 @@ class ProxyCall {
   /** A try that failed before anything reached the client: the answer to give, or undefined to try the
    * next candidate (a connection failure; the endpoint leaves rotation). */
   failed(endpoint: Endpoint, error: unknown, attempt: Attempt | undefined): Response | undefined {
-    const { deps, context, family } = this;
+    const { deps, context } = this;
     const record = context.record;
     endpoint.inFlight--;
     if (this.signal.aborted) {
@@ -519,8 +523,8 @@ class ProxyCall {
     const upload = body !== null && !(body instanceof Uint8Array) ? body.error : undefined;
     if (upload !== undefined) {
       endpoint.breaker.abandon();
-      if (upload instanceof BodyTimeoutError) return slowBody(family, upload.timeoutMs);
-      return errorResponse(family, 400, `the request body was cut short: ${upload.message}`, {
+      if (upload instanceof BodyTimeoutError) return slowBody(this.family, upload.timeoutMs);
+      return errorResponse(this.family, 400, `the request body was cut short: ${upload.message}`, {
         code: "bad_request",
         headers: { connection: "close" },
       });
@@ -554,7 +558,7 @@ class ProxyCall {
     tried.push({ endpoint: endpoint.name, error: why });
     record.failure = failureCause(error);
     const status = timedOut ? 504 : 502;
-    return errorResponse(family, status, `endpoint ${endpoint.name} failed: ${why}`, {
+    return errorResponse(this.family, status, `endpoint ${endpoint.name} failed: ${why}`, {
       code: status === 504 ? "upstream_timeout" : "upstream_error",
       details: { tried },
     });
@@ -777,7 +781,6 @@ async function proxyRequest(
     new ProxyCall(
       deps,
       context,
-      family,
       request.method,
       request.signal,
       clientHeaders,

@@ -79,19 +79,15 @@ export interface ForwardContext {
   clientKeysAreOurs?: boolean;
 }
 
-/** The Connection header of a request's headers (pairs as Headers gives them: lowercase names). */
-function connectionOf(incoming: Headers | HeaderPairs): string | null {
-  if (!Array.isArray(incoming)) return incoming.get("connection");
+/** The Connection header among the client's pairs (lowercase names, as Headers gives them). */
+function connectionOf(incoming: HeaderPairs): string | null {
   for (const [name, value] of incoming) if (name === "connection") return value;
   return null;
 }
 
-/** The headers an endpoint gets, as pairs (no Headers object per request on the hot path). `incoming`
- * may be the client's pairs, taken from its Headers once for every try. */
-export function upstreamRequestHeaders(
-  incoming: Headers | HeaderPairs,
-  context: ForwardContext,
-): HeaderPairs {
+/** The headers an endpoint gets, as pairs (no Headers object per request on the hot path), from the
+ * client's pairs (taken from its Headers once for every try). */
+export function upstreamRequestHeaders(incoming: HeaderPairs, context: ForwardContext): HeaderPairs {
   const { endpoint } = context;
   const named = connectionNamed(connectionOf(incoming));
   const dropCredentials = endpoint.hasAuth || context.clientKeysAreOurs === true;
