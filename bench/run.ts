@@ -261,7 +261,7 @@ async function heldMemory(engine: string) {
     rmSync(heapFile, { force: true });
     olla.proc.kill("SIGUSR2");
     for (let i = 0; i < 250 && !existsSync(heapFile); i++) await Bun.sleep(20);
-    return JSON.parse(readFileSync(heapFile, "utf8")) as { heap: number; extra: number };
+    return JSON.parse(readFileSync(heapFile, "utf8")) as { heap: number; extra: number; rss: number };
   };
   // The first health checks and model lists.
   await Bun.sleep(1000);
@@ -291,6 +291,9 @@ async function heldMemory(engine: string) {
       "answers begun": answered,
       "JS heap KB each": round((during.heap - before.heap) / held / 1024),
       "native KB each": round((during.extra - before.extra) / held / 1024),
+      // A buffer reserved but never written (sherpa's fetch body reader: 256 KB each) counts in the
+      // heap figures above, not here.
+      "RSS KB each": round((during.rss - before.rss) / held / 1024),
     });
     console.log(engine, "held", rows.at(-1));
     await Bun.sleep(1000);

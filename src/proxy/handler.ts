@@ -308,8 +308,9 @@ class Attempt implements UpstreamRequest {
     readonly path: string,
     readonly method: string,
     // Released once the answer's head arrives (nothing replays the request after that): a long
-    // stream need not keep the request's body and headers, often a whole chat history.
+    // stream need not keep the request's body, often a whole chat history.
     public body: Uint8Array | StreamingBody | null,
+    /** Released once handed to the client (see dispatch). */
     public headers: HeaderPairs,
     readonly signal: AbortSignal,
     readonly deadlineMs: number,
@@ -335,7 +336,6 @@ class Attempt implements UpstreamRequest {
   responseHeaders(upstream: HeaderPairs): HeaderPairs {
     this.responseTimeMs = performance.now() - this.context.record.started;
     this.body = null;
-    this.headers = NO_HEADERS;
     const head = clientResponseHeaders(upstream, {
       endpoint: this.endpoint,
       model: this.model,
@@ -650,7 +650,10 @@ async function dispatch(call: ProxyCall): Promise<Response> {
     try {
       const made = call.attempt(endpoint);
       attempt = made instanceof Promise ? await made : made;
-      response = await call.deps.client.request(attempt);
+      const pending = call.deps.client.request(attempt);
+      // The client has encoded (or copied) the headers by now: a waiting request need not keep them.
+      attempt.headers = NO_HEADERS;
+      response = await pending;
     } catch (error) {
       const answer = call.failed(endpoint, error, attempt);
       if (answer === undefined) continue;

@@ -9,8 +9,8 @@
 // same condition (beforeResponse), and inference requests have no side effects beyond GPU time. Fresh
 // sockets, timeouts and aborts are never retried here.
 //
-// Late arming: most exchanges are over within a few milliseconds, so none gets an abort listener, a
-// header timer or a deadline timer when it starts. A sweep LATE_ARM_MS after the oldest unarmed one
+// Late arming: most exchanges are over within a few milliseconds, so none gets an abort listener or
+// its timer (header wait, deadline) when it starts. A sweep LATE_ARM_MS after the oldest unarmed one
 // arms those still running, with what is left of each timeout (the same expiry as if armed at once).
 // A client that goes away is still noticed within 2 × LATE_ARM_MS; timeouts of LATE_ARM_MS or less
 // are armed at once.
@@ -114,13 +114,14 @@ interface Exchange {
   dispatchedAt: number;
   /** The abort listener and timers are set (see late arming in the module notes). */
   armed: boolean;
-  headTimer: Timer | null;
-  /** While the body streams, the one timer of the exchange: read gaps and the deadline both. */
-  readTimer: Timer | null;
-  /** The deadline before the body streams (then the read timer keeps it, when there is one). */
-  deadlineTimer: Timer | null;
+  /** The exchange's one timer (see schedule): the deadline, and the header wait or the read gap. */
+  timer: Timer | null;
+  /** When `timer` fires. */
+  timerAt: number;
   /** performance.now() time of the deadline, once armed (Infinity: none). */
   deadlineAt: number;
+  /** performance.now() time the response head is due by, once dispatched (Infinity: no limit). */
+  headerAt: number;
   /** Last body byte handed to the consumer (for the caller's failure trailer). */
   lastByte: number | undefined;
   lastRead: number;
@@ -379,8 +380,11 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       inFlight++;
     }
     resetResponseParser(conn.parser, ex.noBody);
-    ex.dispatchedAt = performance.now();
-    if (ex.armed) armHeaderTimer(ex, ex.dispatchedAt);
+    const now = performance.now();
+    ex.dispatchedAt = now;
+    const headerMs = opts.responseHeaderTimeoutMs;
+    ex.headerAt = headerMs > 0 ? now + headerMs : Number.POSITIVE_INFINITY;
+    if (ex.armed) schedule(ex, now);
     const body = ex.req.body;
     // A body still arriving is appended to the list: a copy, since a retry starts from the encoded one.
     const streaming = isStreamingBody(body);
@@ -446,17 +450,9 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       ex.active = false;
       inFlight--;
     }
-    if (ex.headTimer !== null) {
-      clearTimeout(ex.headTimer);
-      ex.headTimer = null;
-    }
-    if (ex.readTimer !== null) {
-      clearTimeout(ex.readTimer);
-      ex.readTimer = null;
-    }
-    if (ex.deadlineTimer !== null) {
-      clearTimeout(ex.deadlineTimer);
-      ex.deadlineTimer = null;
+    if (ex.timer !== null) {
+      clearTimeout(ex.timer);
+      ex.timer = null;
     }
     if (ex.onAbort !== null) {
       ex.req.signal?.removeEventListener("abort", ex.onAbort);
@@ -502,8 +498,6 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
   }
 
   function onDeadline(ex: Exchange): void {
-    ex.deadlineTimer = null;
-    if (ex.phase === X_DONE) return;
     const conn = ex.conn;
     const phase = ex.phase;
     if (phase === X_CONNECTING && conn !== null) conn.ex = null;
@@ -526,8 +520,6 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
   }
 
   function onHeaderTimeout(ex: Exchange): void {
-    ex.headTimer = null;
-    if (ex.phase !== X_WAITING) return;
     const conn = ex.conn;
     failExchange(
       ex,
@@ -585,56 +577,62 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       signal.addEventListener("abort", ex.onAbort, { once: true });
     }
     const deadline = ex.req.deadlineMs ?? 0;
-    if (deadline > 0) {
-      ex.deadlineAt = ex.startedAt + deadline;
-      if (ex.readTimer !== null) {
-        // Streaming already: the read timer watches the deadline too, from now on.
-        clearTimeout(ex.readTimer);
-        armReadTimer(ex, Math.max(0, ex.lastRead + opts.readTimeoutMs - now));
-      } else {
-        ex.deadlineTimer = setTimeout(onDeadline, Math.max(0, ex.deadlineAt - now), ex);
-      }
+    if (deadline > 0) ex.deadlineAt = ex.startedAt + deadline;
+    schedule(ex, now);
+  }
+
+  // One timer per exchange for all of its limits: the deadline, and the header wait (while waiting for
+  // the head) or the read gap (while the body streams). It is not moved on every chunk or phase change:
+  // when it fires it checks what is due by then and sets itself again for the next limit, so a stream
+  // costs one timer and a wake-up per read gap, a waiting request one timer, not one per limit.
+
+  /** When the exchange's next limit falls due (Infinity: none). */
+  function dueAt(ex: Exchange, now: number): number {
+    let at = ex.deadlineAt;
+    if (ex.phase === X_WAITING) {
+      if (ex.headerAt < at) at = ex.headerAt;
+    } else if (ex.phase === X_BODY && opts.readTimeoutMs > 0) {
+      // A paused socket waits on our consumer, not on the upstream: that gap does not count.
+      const gapAt = (ex.conn?.paused ? now : ex.lastRead) + opts.readTimeoutMs;
+      if (gapAt < at) at = gapAt;
     }
-    if (ex.phase === X_WAITING) armHeaderTimer(ex, now);
+    return at;
   }
 
-  function armHeaderTimer(ex: Exchange, now: number): void {
-    const ms = opts.responseHeaderTimeoutMs;
-    if (ms > 0 && ex.headTimer === null) {
-      ex.headTimer = setTimeout(onHeaderTimeout, Math.max(0, ms - (now - ex.dispatchedAt)), ex);
+  /** Sets the timer for the next limit, unless it already fires sooner (it looks again then). */
+  function schedule(ex: Exchange, now: number): void {
+    const at = dueAt(ex, now);
+    if (ex.timer !== null) {
+      if (ex.timerAt <= at) return;
+      clearTimeout(ex.timer);
+      ex.timer = null;
     }
+    if (at === Number.POSITIVE_INFINITY) return;
+    ex.timerAt = at;
+    ex.timer = setTimeout(onTimer, Math.max(0, at - now), ex);
   }
 
-  /** Fires after `ms`, or at the deadline when that is sooner. */
-  function armReadTimer(ex: Exchange, ms: number): void {
-    const toDeadline = ex.deadlineAt - performance.now();
-    ex.readTimer = setTimeout(onReadTimer, Math.max(0, toDeadline < ms ? toDeadline : ms), ex);
-  }
-
-  // One timer per stream, re-armed from the last read time instead of reset on every chunk; it keeps
-  // the deadline too (one timer per stream, not two).
-  function onReadTimer(ex: Exchange): void {
-    ex.readTimer = null;
-    const conn = ex.conn;
-    if (ex.phase !== X_BODY || conn === null) return;
-    const now = performance.now();
-    if (now + 1 >= ex.deadlineAt) {
+  function onTimer(ex: Exchange): void {
+    ex.timer = null;
+    if (ex.phase === X_DONE) return;
+    // Timers may fire a little early: within 1 ms counts as due.
+    const now = performance.now() + 1;
+    if (now >= ex.deadlineAt) {
       onDeadline(ex);
       return;
     }
+    if (ex.phase === X_WAITING && now >= ex.headerAt) {
+      onHeaderTimeout(ex);
+      return;
+    }
+    const conn = ex.conn;
     const limit = opts.readTimeoutMs;
-    // A paused socket waits on our consumer, not on the upstream: that gap does not count.
-    if (conn.paused) {
-      armReadTimer(ex, limit);
+    if (ex.phase === X_BODY && conn !== null && limit > 0 && !conn.paused && now - ex.lastRead >= limit) {
+      failExchange(ex, new UpstreamError("read_timeout", `no body bytes for ${limit} ms`, false));
+      destroyConn(conn, false);
       return;
     }
-    const quiet = now - ex.lastRead;
-    if (quiet + 1 < limit) {
-      armReadTimer(ex, limit - quiet);
-      return;
-    }
-    failExchange(ex, new UpstreamError("read_timeout", `no body bytes for ${limit} ms`, false));
-    destroyConn(conn, false);
+    schedule(ex, now - 1);
   }
 
   function responseInit(ex: Exchange, head: ResponseHead): ResponseInit {
@@ -684,13 +682,9 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     ex.sink = sink;
     ex.phase = X_BODY;
     if (opts.readTimeoutMs > 0) {
-      if (ex.deadlineTimer !== null) {
-        // The read timer keeps the deadline from here (armReadTimer).
-        clearTimeout(ex.deadlineTimer);
-        ex.deadlineTimer = null;
-      }
-      ex.lastRead = performance.now();
-      armReadTimer(ex, opts.readTimeoutMs);
+      const now = performance.now();
+      ex.lastRead = now;
+      schedule(ex, now);
     }
     ex.resolve(res);
     // The promise is settled: its two functions (and their scope) need not live as long as the stream.
@@ -732,10 +726,6 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
           ex.head = head;
           // Nothing replays the request once its answer began: a long stream need not keep its body.
           ex.encoded = null;
-          if (ex.headTimer !== null) {
-            clearTimeout(ex.headTimer);
-            ex.headTimer = null;
-          }
           if (head.bodyMode === "none") {
             ex.resolve(new Response(null, responseInit(ex, head)));
           } else if (head.bodyMode === "length" && data.length - offset >= head.contentLength) {
@@ -800,10 +790,6 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
         // A reused socket the upstream closed as we wrote (its keep-alive ran out): it never read the
         // request, so send it once more on a fresh connection. See the module notes on methods.
         ex.retried = true;
-        if (ex.headTimer !== null) {
-          clearTimeout(ex.headTimer);
-          ex.headTimer = null;
-        }
         connect(pool, ex);
       } else {
         failExchange(
@@ -943,10 +929,10 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
           startedAt: performance.now(),
           dispatchedAt: 0,
           armed: false,
-          headTimer: null,
-          readTimer: null,
-          deadlineTimer: null,
+          timer: null,
+          timerAt: 0,
           deadlineAt: Number.POSITIVE_INFINITY,
+          headerAt: Number.POSITIVE_INFINITY,
           lastByte: undefined,
           lastRead: 0,
           head: null,

@@ -11,7 +11,8 @@ export interface UpstreamRequest {
   /** Path and query to ask for ("/v1/models?x=1"), in place of the URL's own: no URL per request. */
   path?: string;
   method: string;
-  /** Already filtered by the caller (no hop-by-hop, no host); the client sets Host and framing itself. */
+  /** Already filtered by the caller (no hop-by-hop, no host); the client sets Host and framing itself.
+   * Read during `request()` itself (encoded or copied), so the caller may let go of them once it returns. */
   headers: Headers | HeaderPairs;
   /** The whole body, or a body still arriving (forwarded as it comes, kept whole for a replay). */
   body: Uint8Array | StreamingBody | null;
@@ -24,8 +25,8 @@ export interface UpstreamRequest {
   // implement them on a class instead of allocating closures per request.
   /** The headers the returned Response carries, made from the endpoint's (in order; names lowercase
    * from the pooled client and from fetch). Called once, when the head arrives; absent, the endpoint's
-   * headers are kept. Clients read `body` and `headers` only before this call, so the caller may let go
-   * of them here. */
+   * headers are kept. Clients read `body` only before this call (a retry on a fresh socket sends it again),
+   * so the caller may let go of it here. */
   responseHeaders?: (headers: HeaderPairs) => HeaderPairs;
   /** Told once when a delivered response ends: its body complete, failed, or cancelled by the consumer.
    * Lets the caller observe a stream (in-flight counts, logs) without wrapping it in another stream. */

@@ -361,6 +361,20 @@ describe.each(engines)("%s client conformance", (name, make) => {
     }
   });
 
+  test("chunks closer together than readTimeoutMs keep a stream going well past it and the header timeout", async () => {
+    // 8 events 60 ms apart: about 420 ms in all, over both limits, with no gap reaching either.
+    const quick = make({ readTimeoutMs: 150, responseHeaderTimeoutMs: 100 });
+    try {
+      const started = performance.now();
+      const res = await quick.request(req("/sse?n=8&delay=60"));
+      const text = await within(res.text(), 3000, "body");
+      expect(text.match(/data: /g)?.length).toBe(8);
+      expect(performance.now() - started).toBeGreaterThan(300);
+    } finally {
+      quick.close();
+    }
+  });
+
   test("abort before headers reaches the upstream within 100 ms", async () => {
     const tag = newTag(name);
     const ac = new AbortController();
