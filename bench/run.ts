@@ -211,44 +211,61 @@ async function firstChunk(engine: string, olla: string) {
   report.push({ engine, section: "2. Streaming: 100 chunks 5 ms apart (Bun fetch client)", rows });
 }
 
+/** One fresh proxy holding `count` slow streams: intact streams, idle and peak RSS, wall time. */
+async function holdOnce(engine: string, count: number) {
+  const olla = await startOlla(engine);
+  const idle = rssMb(olla.proc.pid).rss;
+  let peak = idle;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(olla.proc.pid).rss);
+  }, 100);
+  // 20 content chunks + role + finish + [DONE] = 23 data events per stream.
+  const result = await holdStreams(
+    `${olla.url}/olla/sglang/v1/chat/completions`,
+    streamBody("meta-llama/Llama-3.2-3B-Instruct"),
+    count,
+    23,
+    60_000,
+  );
+  clearInterval(sampler);
+  peak = Math.max(peak, rssMb(olla.proc.pid).peak);
+  olla.proc.kill("SIGTERM");
+  await olla.proc.exited;
+  return { ...result, idle, peak };
+}
+
+/** Peak RSS depends on when the GC happens to run during the ramp (run to run it moved by 15 MB and
+ * more at 5,000 streams), so each count runs REPEATS times on a fresh proxy: the median and the range. */
 async function manyStreams(engine: string) {
   const rows: Row[] = [];
   for (const count of [1000, 5000]) {
-    const olla = await startOlla(engine);
-    const idle = rssMb(olla.proc.pid).rss;
-    let peak = idle;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, rssMb(olla.proc.pid).rss);
-    }, 100);
-    // 20 content chunks + role + finish + [DONE] = 23 data events per stream.
-    const result = await holdStreams(
-      `${olla.url}/olla/sglang/v1/chat/completions`,
-      streamBody("meta-llama/Llama-3.2-3B-Instruct"),
-      count,
-      23,
-      60_000,
-    );
-    clearInterval(sampler);
-    peak = Math.max(peak, rssMb(olla.proc.pid).peak);
+    const runs = [];
+    for (let i = 0; i < REPEATS; i++) runs.push(await holdOnce(engine, count));
+    const peaks = runs.map((run) => run.peak);
     rows.push({
       streams: count,
-      "complete and intact": `${result.intact}/${count}`,
-      failed: result.failed,
-      "olla idle RSS MB": round(idle, 1),
-      "olla peak RSS MB": round(peak, 1),
-      "wall s": round(result.elapsedMs / 1000, 1),
+      runs: runs.length,
+      "complete and intact": `${runs.reduce((sum, run) => sum + run.intact, 0)}/${count * runs.length}`,
+      failed: runs.reduce((sum, run) => sum + run.failed, 0),
+      "olla idle RSS MB": round(median(runs.map((run) => run.idle)), 1),
+      "olla peak RSS MB": round(median(peaks), 1),
+      "peak range MB": `${round(Math.min(...peaks), 1)}–${round(Math.max(...peaks), 1)}`,
+      "wall s": round(median(runs.map((run) => run.elapsedMs)) / 1000, 1),
     });
     console.log(engine, "streams", rows.at(-1));
-    olla.proc.kill("SIGTERM");
-    await olla.proc.exited;
   }
-  report.push({ engine, section: "4. Concurrent slow streams (20 chunks 250 ms apart, raw sockets)", rows });
+  report.push({
+    engine,
+    section:
+      "4. Concurrent slow streams (20 chunks 250 ms apart, raw sockets; median of runs, each on a fresh proxy)",
+    rows,
+  });
 }
 
 /** What the proxy keeps per request waiting for its answer (the endpoint never answers: a cold model
  * load) and per open stream (first events sent, then quiet), read from its live heap after a full
- * collection: unlike peak RSS, free of when the GC happens to run. Needs --preload, so not measured on
- * a compiled binary. */
+ * collection (unlike peak RSS, free of when the GC happens to run), after a warm-up round of the same
+ * case. Needs --preload, so not measured on a compiled binary. */
 async function heldMemory(engine: string) {
   const held = quick ? 500 : 2000;
   const heapFile = join(work, `heap-${engine}.json`);
@@ -275,6 +292,12 @@ async function heldMemory(engine: string) {
   ];
   const rows: Row[] = [];
   for (const { held: what, path, model } of cases) {
+    // A first round warms the path up: what the JIT and the first use of each module keep is paid once,
+    // not per request, and would otherwise be counted in the figures (about 0.5 KB of heap per request).
+    const warm = await holdRequests(`${olla.url}${path}`, streamBody(model), held / 2);
+    await Bun.sleep(1500);
+    warm.close();
+    await Bun.sleep(1000);
     const before = await live();
     const requests = await holdRequests(`${olla.url}${path}`, streamBody(model), held);
     // Streams: until every one began (bounded). Waiting requests: until the last ones reached the endpoint.

@@ -65,8 +65,23 @@ interface Lifecycle {
   dispatched?: (record: RequestRecord) => void;
 }
 
-/** One per request; methods on the prototype, so a request allocates no closures for them. */
-class RequestContext implements RouteContext {
+/** One per request, and its own record: one object, not two, for every request (thousands may wait at
+ * once for a cold model load). Methods on the prototype, so a request allocates no closures for them.
+ * Every record field is set from the start: one object shape for all records, whatever each request
+ * fills in, keeps the code that reads them (stats, access log) monomorphic. */
+class RequestContext implements RouteContext, RequestRecord {
+  endedAt = 0;
+  status = 0;
+  endpoint: string | undefined = undefined;
+  model: string | undefined = undefined;
+  bytesOut = 0;
+  ttftMs: number | undefined = undefined;
+  streamMs: number | undefined = undefined;
+  usage: RequestRecord["usage"] = undefined;
+  failure: string | undefined = undefined;
+  attempts: RequestRecord["attempts"] = undefined;
+  deferred = false;
+  idHeaderSent = false;
   private finished = false;
   private parsed: URL | undefined = undefined;
 
@@ -76,9 +91,20 @@ class RequestContext implements RouteContext {
     /** Where a relative rawUrl is resolved: the address the client connected to. */
     private readonly base: URL,
     readonly server: ServerHandle,
-    readonly record: RequestRecord,
     private readonly lifecycle: Lifecycle,
+    readonly requestId: string,
+    readonly method: string,
+    readonly path: string,
+    readonly search: string,
+    readonly clientIp: string | undefined,
+    readonly peer: string | undefined,
+    readonly started: number,
+    public bytesIn: number,
   ) {}
+
+  get record(): RequestRecord {
+    return this;
+  }
 
   /** Parsed on first use only: the proxy path needs just record.path and record.search. */
   get url(): URL {
@@ -88,11 +114,11 @@ class RequestContext implements RouteContext {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.lifecycle.ended(this.record);
+    this.lifecycle.ended(this);
   }
 
   dispatched(): void {
-    this.lifecycle.dispatched?.(this.record);
+    this.lifecycle.dispatched?.(this);
   }
 }
 
@@ -197,31 +223,20 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
         const { path, search } = requestTarget(rawUrl);
         const requestId = requestIdFor(request.headers);
         const peer = bun.requestIP(request)?.address;
-        const record: RequestRecord = {
+        const context = new RequestContext(
+          rawUrl,
+          listenUrl,
+          handle,
+          lifecycle,
           requestId,
-          method: request.method,
+          request.method,
           path,
           search,
-          clientIp: options.clientIp ? options.clientIp(request, peer) : peer,
+          options.clientIp ? options.clientIp(request, peer) : peer,
           peer,
           started,
-          endedAt: 0,
-          status: 0,
-          // Every field from the start: one object shape for all records, whatever each request
-          // fills in, keeps the code that reads them (stats, access log) monomorphic.
-          endpoint: undefined,
-          model: undefined,
-          bytesIn: Number(request.headers.get("content-length") ?? 0) || 0,
-          bytesOut: 0,
-          ttftMs: undefined,
-          streamMs: undefined,
-          usage: undefined,
-          failure: undefined,
-          attempts: undefined,
-          deferred: false,
-          idHeaderSent: false,
-        };
-        const context = new RequestContext(rawUrl, listenUrl, handle, record, lifecycle);
+          Number(request.headers.get("content-length") ?? 0) || 0,
+        );
         // Not an async function: its frame would keep the Request and every local here until the
         // answer's head arrives, which can take minutes (a cold model load) for thousands of requests.
         // Only CORS needs the Request at the end.

@@ -36,6 +36,13 @@ function fromForwardedFor(header: string, trusted: IpMatcher): IpAddress | undef
   return leftmostTrusted;
 }
 
+/** The peer's canonical text: the peer's own string when it is canonical already (Bun gives it so for
+ * IPv4), as formatting builds a string of many pieces that a waiting request would keep. */
+function peerText(peer: string, ip: IpAddress): string {
+  const text = formatIp(ip);
+  return text === peer ? peer : text;
+}
+
 /**
  * The client address in canonical text (IPv4-mapped IPv6 as dotted IPv4, IPv6 per RFC 5952): the TCP
  * `peer`, unless `trustProxyHeaders` is on and the peer lies in `trustedCidrs`; then X-Forwarded-For (see
@@ -46,9 +53,9 @@ export function clientIp(peer: string | undefined, headers: Headers, options: Cl
   if (!peer) return "unknown";
   const peerIp = parseIp(peer);
   if (!peerIp) return peer;
-  if (!options.trustProxyHeaders) return formatIp(peerIp);
+  if (!options.trustProxyHeaders) return peerText(peer, peerIp);
   const trusted = options.trustedCidrs;
-  if (!trusted.contains(peerIp)) return formatIp(peerIp);
+  if (!trusted.contains(peerIp)) return peerText(peer, peerIp);
   const forwardedFor = headers.get("x-forwarded-for");
   const forwarded = forwardedFor ? fromForwardedFor(forwardedFor, trusted) : undefined;
   if (forwarded) return formatIp(forwarded);

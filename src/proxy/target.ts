@@ -24,6 +24,7 @@ export function cleanPath(raw: string): string {
 /** The path and query an endpoint is asked for (UpstreamRequest.path, sent with endpoint.url): a cleaned
  * path and the client's query string ("" or "?a=b"). */
 export function upstreamPath(endpoint: Endpoint, path: string, search: string): string {
-  if (!endpoint.preservePath) return `${path}${search}`;
+  // No query: the path itself, not a concatenation that a waiting request would keep as two pieces.
+  if (!endpoint.preservePath) return search === "" ? path : path + search;
   return `${endpoint.url.pathname.replace(/\/+$/, "")}${path}${search}`;
 }
