@@ -35,6 +35,7 @@ import { AnswerObserver } from "./observe.ts";
 import { errorTrailer, streamFormat } from "./stream.ts";
 import { cleanPath, upstreamPath } from "./target.ts";
 import {
+  type AnswerHooks,
   type BodyOutcome,
   type HeaderPairs,
   type StreamingBody,
@@ -283,6 +284,8 @@ function describe(error: unknown): string {
 
 const NO_HEADERS: HeaderPairs = [];
 
+const noAnswer = () => {};
+
 /** An answer with the headers an Attempt made (responseHeaders), X-Olla-Request-ID among them: the
  * server need not add it (nor make a Headers object to do so). */
 function withAttemptHeaders(record: RequestRecord, response: Response): Response {
@@ -291,10 +294,10 @@ function withAttemptHeaders(record: RequestRecord, response: Response): Response
 }
 
 /** One try of one endpoint: the upstream request, and the hooks that watch its answer. The hooks are
- * methods (the upstream clients call them on the request), so a try allocates no closures. It holds
- * what the answer needs and nothing of the failover state (see ProxyCall), as it lives as long as a
- * streamed answer does. */
-class Attempt implements UpstreamRequest {
+ * methods (the upstream clients call them on the request), so a try allocates no closures. Once its
+ * answer came it holds what the answer needs and nothing of the failover state (see ProxyCall), as it
+ * lives as long as a streamed answer does. */
+class Attempt implements UpstreamRequest, AnswerHooks {
   /** Made when the answer first needs it (see observer): a request still waiting for one does not. */
   private watcher: AnswerObserver | undefined = undefined;
   private released = false;
@@ -304,6 +307,8 @@ class Attempt implements UpstreamRequest {
   contentLength = Number.NaN;
 
   constructor(
+    /** Told of the answer (or the failure before it), then let go. */
+    private call: ProxyCall | null,
     readonly endpoint: Endpoint,
     readonly path: string,
     readonly method: string,
@@ -325,6 +330,18 @@ class Attempt implements UpstreamRequest {
 
   get observer(): AnswerObserver {
     return (this.watcher ??= new AnswerObserver(this.context));
+  }
+
+  onResponse(response: Response): void {
+    const call = this.call!;
+    this.call = null;
+    call.answered(this, response);
+  }
+
+  onFailure(error: UpstreamError): void {
+    const call = this.call!;
+    this.call = null;
+    call.failed(this.endpoint, error, this);
   }
 
   /** The endpoint's own URL: the path is asked for apart (no URL per try). */
@@ -406,6 +423,10 @@ class ProxyCall {
   /** The tier being tried: candidates not yet failed. */
   private candidates: Endpoint[] = [];
   private tried: { endpoint: string; error: string }[] | undefined = undefined;
+  /** The client's answer goes here (see start). */
+  private resolve: (response: Response) => void = noAnswer;
+  /** A failure of olla's own goes here (the server answers 500). */
+  private reject: (error: unknown) => void = noAnswer;
 
   constructor(
     readonly deps: ProxyDeps,
@@ -432,8 +453,58 @@ class ProxyCall {
     return apiFamily(this.context.record.path);
   }
 
+  /** Sends the request to its first candidate, then (through its tries' hooks) to the next ones until
+   * one answers: no frame or promise of its own waits for the head. */
+  start(resolve: (response: Response) => void, reject: (error: unknown) => void): void {
+    this.resolve = resolve;
+    this.reject = reject;
+    this.next();
+  }
+
+  /** Tries the next candidate, or answers that none is left. */
+  private next(): void {
+    let endpoint: Endpoint | undefined;
+    try {
+      endpoint = this.pick();
+      if (endpoint === undefined) {
+        this.resolve(this.allFailed());
+        return;
+      }
+    } catch (error) {
+      this.reject(error);
+      return;
+    }
+    let made: Attempt | Promise<Attempt>;
+    try {
+      made = this.attempt(endpoint);
+    } catch (error) {
+      this.failed(endpoint, error, undefined);
+      return;
+    }
+    if (!(made instanceof Promise)) {
+      this.send(made);
+      return;
+    }
+    const tried = endpoint;
+    made.then(
+      (attempt) => this.send(attempt),
+      (error: unknown) => this.failed(tried, error, undefined),
+    );
+  }
+
+  private send(attempt: Attempt): void {
+    try {
+      this.deps.client.send(attempt);
+    } catch (error) {
+      this.failed(attempt.endpoint, error, attempt);
+      return;
+    }
+    // The client has encoded (or copied) the headers by now: a waiting request need not keep them.
+    attempt.headers = NO_HEADERS;
+  }
+
   /** The next endpoint to try (its circuit lets the request through), or undefined when none is left. */
-  pick(): Endpoint | undefined {
+  private pick(): Endpoint | undefined {
     for (;;) {
       if (this.candidates.length === 0) {
         const tier = this.tiers.shift();
@@ -450,7 +521,7 @@ class ProxyCall {
 
   /** The try of `endpoint` (counted in flight; `failed` uncounts it). A body renamed for the endpoint's
    * own model name may have to be read whole first. */
-  attempt(endpoint: Endpoint): Attempt | Promise<Attempt> {
+  private attempt(endpoint: Endpoint): Attempt | Promise<Attempt> {
     const { deps, context } = this;
     const record = context.record;
     endpoint.inFlight++;
@@ -481,6 +552,7 @@ class ProxyCall {
     mode: string | undefined,
   ): Attempt {
     return new Attempt(
+      this,
       endpoint,
       path,
       this.method,
@@ -507,9 +579,20 @@ class ProxyCall {
     return this.newAttempt(endpoint, path, body, headers, deadlineMs, undefined);
   }
 
-  /** A try that failed before anything reached the client: the answer to give, or undefined to try the
-   * next candidate (a connection failure; the endpoint leaves rotation). */
-  failed(endpoint: Endpoint, error: unknown, attempt: Attempt | undefined): Response | undefined {
+  /** A try that failed before anything reached the client: the next candidate, or the answer. */
+  failed(endpoint: Endpoint, error: unknown, attempt: Attempt | undefined): void {
+    try {
+      const answer = this.failure(endpoint, error, attempt);
+      if (answer === undefined) this.next();
+      else this.resolve(answer);
+    } catch (failure) {
+      this.reject(failure);
+    }
+  }
+
+  /** The answer to a try that failed, or undefined to try the next candidate (a connection failure; the
+   * endpoint leaves rotation). */
+  private failure(endpoint: Endpoint, error: unknown, attempt: Attempt | undefined): Response | undefined {
     const { deps, context } = this;
     const record = context.record;
     endpoint.inFlight--;
@@ -565,7 +648,7 @@ class ProxyCall {
   }
 
   /** Every candidate failed to connect. */
-  allFailed(): Response {
+  private allFailed(): Response {
     const tried = this.tried ?? [];
     this.context.record.failure = "all_failed";
     return errorResponse(this.family, 502, `every candidate endpoint failed (${tried.length} tried)`, {
@@ -574,8 +657,19 @@ class ProxyCall {
     });
   }
 
-  /** The endpoint answered: its Response goes to the client (translated, read whole, or streamed on). */
-  answered(attempt: Attempt, response: Response): Response | Promise<Response> {
+  /** The endpoint answered: its Response goes to the client. */
+  answered(attempt: Attempt, response: Response): void {
+    try {
+      const answer = this.answer(attempt, response);
+      if (answer instanceof Promise) answer.then(this.resolve, this.reject);
+      else this.resolve(answer);
+    } catch (error) {
+      this.reject(error);
+    }
+  }
+
+  /** The client's answer from the endpoint's: translated, read whole, or streamed on. */
+  private answer(attempt: Attempt, response: Response): Response | Promise<Response> {
     const endpoint = attempt.endpoint;
     const record = this.context.record;
     endpoint.breaker.success();
@@ -640,29 +734,6 @@ class ProxyCall {
   }
 }
 
-/** Tries the call's candidates until one answers. Its frame holds the call and the try in hand only. */
-async function dispatch(call: ProxyCall): Promise<Response> {
-  for (;;) {
-    const endpoint = call.pick();
-    if (endpoint === undefined) return call.allFailed();
-    let attempt: Attempt | undefined;
-    let response: Response;
-    try {
-      const made = call.attempt(endpoint);
-      attempt = made instanceof Promise ? await made : made;
-      const pending = call.deps.client.request(attempt);
-      // The client has encoded (or copied) the headers by now: a waiting request need not keep them.
-      attempt.headers = NO_HEADERS;
-      response = await pending;
-    } catch (error) {
-      const answer = call.failed(endpoint, error, attempt);
-      if (answer === undefined) continue;
-      return answer;
-    }
-    return call.answered(attempt, response);
-  }
-}
-
 export function proxyRoutes(deps: ProxyDeps): Route[] {
   const handler = (request: Request, context: RouteContext) => proxyRequest(deps, request, context);
   return [{ methods: METHODS, path: "/olla/", prefix: true, handler }];
@@ -673,12 +744,29 @@ export function adaptedHandler(deps: ProxyDeps, adapter: ApiAdapter): Handler {
   return (request, context) => proxyRequest(deps, request, context, adapter);
 }
 
-async function proxyRequest(
+/** The answer to a proxied request. Its promise is the only one that waits for the endpoint's head
+ * (see ProxyCall.start): what prepares the call (an async function, for the body) is over by then. */
+function proxyRequest(
   deps: ProxyDeps,
   request: Request,
   context: RouteContext,
   adapter?: ApiAdapter,
 ): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    prepareCall(deps, request, context, adapter).then((call) => {
+      if (call instanceof Response) resolve(call);
+      else call.start(resolve, reject);
+    }, reject);
+  });
+}
+
+/** Reads and checks the body and chooses the candidates: the call to make, or the answer at once. */
+async function prepareCall(
+  deps: ProxyDeps,
+  request: Request,
+  context: RouteContext,
+  adapter?: ApiAdapter,
+): Promise<Response | ProxyCall> {
   // Quiet streams and slow model loads must not hit Bun's 10 s idle cut; olla's own timers rule.
   context.server.timeout(request, 0);
   const family: ApiFamily = apiFamily(context.record.path);
@@ -780,21 +868,19 @@ async function proxyRequest(
   // The client's headers as pairs, once for every try; from here on the Request itself is let go.
   const clientHeaders: HeaderPairs = [];
   for (const pair of request.headers) clientHeaders.push(pair);
-  return dispatch(
-    new ProxyCall(
-      deps,
-      context,
-      request.method,
-      request.signal,
-      clientHeaders,
-      body,
-      path,
-      facts.model,
-      facts.modelAt,
-      routing,
-      tiers,
-      nameOn,
-      prepared,
-    ),
+  return new ProxyCall(
+    deps,
+    context,
+    request.method,
+    request.signal,
+    clientHeaders,
+    body,
+    path,
+    facts.model,
+    facts.modelAt,
+    routing,
+    tiers,
+    nameOn,
+    prepared,
   );
 }

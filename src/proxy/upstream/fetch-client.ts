@@ -232,6 +232,13 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
 
   return {
     request,
+    // fetch makes a promise per request anyway: send() is request() with the hooks as its reactions.
+    send(req) {
+      request(req).then(
+        (response) => req.onResponse(response),
+        (error: unknown) => req.onFailure(toUpstreamError(error, true, req.signal)),
+      );
+    },
     close() {
       // fetch owns its sockets; there is nothing of ours to close.
     },

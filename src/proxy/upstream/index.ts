@@ -2,6 +2,7 @@
 export { createFetchClient, toUpstreamError } from "./fetch-client.ts";
 export { createPooledClient } from "./pooled-client.ts";
 export {
+  type AnswerHooks,
   type BodyOutcome,
   DEFAULT_STREAM_BUFFER,
   DEFAULT_UPSTREAM_OPTIONS,

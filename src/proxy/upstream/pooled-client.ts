@@ -32,6 +32,7 @@ import {
   resetResponseParser,
 } from "./http1-response-parser.ts";
 import {
+  type AnswerHooks,
   isStreamingBody,
   resolveUpstreamOptions,
   type StreamingBody,
@@ -99,8 +100,12 @@ interface Exchange {
   /** The caller asked for Connection: close. */
   closeAfter: boolean;
   noBody: boolean;
-  resolve: (res: Response) => void;
-  reject: (err: unknown) => void;
+  /** Told of the head or the failure before it: the request itself (send) or its promise (request). */
+  answer: AnswerHooks;
+  /** `answer` is the caller's own hooks: told from a microtask (see deliver). */
+  hooked: boolean;
+  /** What send()'s caller is about to be told, until the microtask tells it. */
+  outcome: Response | UpstreamError | null;
   phase: number;
   pool: HostPool;
   conn: Conn | null;
@@ -135,6 +140,9 @@ interface Exchange {
 }
 
 const noop = () => {};
+
+/** An exchange's answer once given: what it holds is let go (a stream need not keep a promise's functions). */
+const ANSWERED: AnswerHooks = { onResponse: noop, onFailure: noop };
 
 export function createPooledClient(options: Partial<UpstreamClientOptions> = {}): UpstreamClient {
   const opts = resolveUpstreamOptions("olla", options);
@@ -443,6 +451,42 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     if (!conn.bodyPending) conn.writeChunks = null;
   }
 
+  // send()'s callers hear of their answers from one microtask per batch, as promise reactions would run
+  // (never inside the socket callback, nor inside send()), without a closure per exchange.
+  const told: Exchange[] = [];
+
+  function tellAll(): void {
+    // Hooks may start new exchanges that land here too: the loop reads the length afresh.
+    for (let i = 0; i < told.length; i++) {
+      const ex = told[i]!;
+      const { answer, outcome } = ex;
+      ex.answer = ANSWERED;
+      ex.outcome = null;
+      try {
+        if (outcome instanceof UpstreamError) answer.onFailure(outcome);
+        else answer.onResponse(outcome!);
+      } catch (error) {
+        // A hook that throws breaks its contract; the other answers still go out, the error surfaces.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+    told.length = 0;
+  }
+
+  function tell(ex: Exchange, outcome: Response | UpstreamError): void {
+    if (!ex.hooked) {
+      const answer = ex.answer;
+      ex.answer = ANSWERED;
+      if (outcome instanceof UpstreamError) answer.onFailure(outcome);
+      else answer.onResponse(outcome);
+      return;
+    }
+    ex.outcome = outcome;
+    if (told.push(ex) === 1) queueMicrotask(tellAll);
+  }
+
   function finishExchange(ex: Exchange): void {
     ex.phase = X_DONE;
     ex.conn = null;
@@ -476,7 +520,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     finishExchange(ex);
     const sink = ex.sink;
     if (sink === null) {
-      ex.reject(err);
+      tell(ex, err);
       return;
     }
     if (err.kind === "aborted") {
@@ -686,10 +730,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       ex.lastRead = now;
       schedule(ex, now);
     }
-    ex.resolve(res);
-    // The promise is settled: its two functions (and their scope) need not live as long as the stream.
-    ex.resolve = noop;
-    ex.reject = noop;
+    tell(ex, res);
   }
 
   function completeExchange(conn: Conn, ex: Exchange, leftover: boolean): void {
@@ -727,7 +768,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
           // Nothing replays the request once its answer began: a long stream need not keep its body.
           ex.encoded = null;
           if (head.bodyMode === "none") {
-            ex.resolve(new Response(null, responseInit(ex, head)));
+            tell(ex, new Response(null, responseInit(ex, head)));
           } else if (head.bodyMode === "length" && data.length - offset >= head.contentLength) {
             ex.fastPath = true;
           } else {
@@ -739,7 +780,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
           if (ex.fastPath) {
             // Bun hands every data callback a fresh buffer (measured), so a view is safe to keep.
             ex.req.onChunk?.(p.chunk!);
-            ex.resolve(new Response(p.chunk, responseInit(ex, ex.head!)));
+            tell(ex, new Response(p.chunk, responseInit(ex, ex.head!)));
           } else {
             const chunk = p.chunk!;
             if (chunk.byteLength > 0) ex.lastByte = chunk[chunk.byteLength - 1];
@@ -895,57 +936,67 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     },
   };
 
+  /** Starts an exchange that tells `answer` how it went; a request refused at once gets the error back
+   * instead (`answer` is not told). */
+  function start(req: UpstreamRequest, answer: AnswerHooks, hooked: boolean): UpstreamError | undefined {
+    const signal = req.signal;
+    if (signal?.aborted) return new UpstreamError("aborted", "upstream request aborted", true, signal.reason);
+    const url = req.url;
+    let target = targets.get(url);
+    if (target === undefined) {
+      if (url.protocol !== "http:" && url.protocol !== "https:") {
+        return new UpstreamError("connect", `unsupported protocol ${url.protocol}`, true);
+      }
+      targets.set(url, (target = { pool: poolFor(url), authority: authorityOf(url) }));
+    }
+    const pool = target.pool;
+    const encoded = encodeRequest(req, target.authority);
+    const ex: Exchange = {
+      req,
+      encoded,
+      closeAfter: encoded.closeAfter,
+      noBody: req.method === "HEAD",
+      answer,
+      hooked,
+      outcome: null,
+      phase: X_QUEUED,
+      pool,
+      conn: null,
+      gotByte: false,
+      retried: false,
+      active: false,
+      startedAt: performance.now(),
+      dispatchedAt: 0,
+      armed: false,
+      timer: null,
+      timerAt: 0,
+      deadlineAt: Number.POSITIVE_INFINITY,
+      headerAt: Number.POSITIVE_INFINITY,
+      lastByte: undefined,
+      lastRead: 0,
+      head: null,
+      fastPath: false,
+      sink: null,
+      onAbort: null,
+      unwatchBody: null,
+    };
+    const deadline = req.deadlineMs ?? 0;
+    if (armsAtOnce || (deadline > 0 && deadline <= LATE_ARM_MS)) arm(ex, ex.startedAt);
+    else if (signal !== undefined || deadline > 0 || opts.responseHeaderTimeoutMs > 0) armLater(ex);
+    if (ex.phase !== X_DONE) acquire(pool, ex);
+    return undefined;
+  }
+
   return {
     request(req) {
-      const signal = req.signal;
-      if (signal?.aborted) {
-        return Promise.reject(new UpstreamError("aborted", "upstream request aborted", true, signal.reason));
-      }
-      const url = req.url;
-      let target = targets.get(url);
-      if (target === undefined) {
-        if (url.protocol !== "http:" && url.protocol !== "https:") {
-          return Promise.reject(new UpstreamError("connect", `unsupported protocol ${url.protocol}`, true));
-        }
-        targets.set(url, (target = { pool: poolFor(url), authority: authorityOf(url) }));
-      }
-      const pool = target.pool;
-      const authority = target.authority;
       return new Promise<Response>((resolve, reject) => {
-        const encoded = encodeRequest(req, authority);
-        const ex: Exchange = {
-          req,
-          encoded,
-          closeAfter: encoded.closeAfter,
-          noBody: req.method === "HEAD",
-          resolve,
-          reject,
-          phase: X_QUEUED,
-          pool,
-          conn: null,
-          gotByte: false,
-          retried: false,
-          active: false,
-          startedAt: performance.now(),
-          dispatchedAt: 0,
-          armed: false,
-          timer: null,
-          timerAt: 0,
-          deadlineAt: Number.POSITIVE_INFINITY,
-          headerAt: Number.POSITIVE_INFINITY,
-          lastByte: undefined,
-          lastRead: 0,
-          head: null,
-          fastPath: false,
-          sink: null,
-          onAbort: null,
-          unwatchBody: null,
-        };
-        const deadline = req.deadlineMs ?? 0;
-        if (armsAtOnce || (deadline > 0 && deadline <= LATE_ARM_MS)) arm(ex, ex.startedAt);
-        else if (signal !== undefined || deadline > 0 || opts.responseHeaderTimeoutMs > 0) armLater(ex);
-        if (ex.phase !== X_DONE) acquire(pool, ex);
+        const refused = start(req, { onResponse: resolve, onFailure: reject }, false);
+        if (refused !== undefined) reject(refused);
       });
+    },
+    send(req) {
+      const refused = start(req, req, true);
+      if (refused !== undefined) queueMicrotask(() => req.onFailure(refused));
     },
     close() {
       closed = true;

@@ -45,6 +45,15 @@ export interface UpstreamRequest {
 
 export type BodyOutcome = "complete" | "failed" | "cancelled";
 
+/** Where send() reports a request's answer: methods of the request itself, so a caller that keeps one
+ * object per try waits for its head without a promise, its two functions and a frame per request. */
+export interface AnswerHooks {
+  /** The response head arrived (its body streams, as from request()). */
+  onResponse(response: Response): void;
+  /** The request failed before any response. */
+  onFailure(error: UpstreamError): void;
+}
+
 /** A request body still arriving from the client. Every chunk stays in `chunks`, so a failover can
  * replay it; an upstream gets the bytes as they come instead of after the last one. */
 export interface StreamingBody {
@@ -79,6 +88,10 @@ export interface UpstreamClient {
   /** Resolves when the response headers arrive; the body streams. Rejects with UpstreamError. The
    * Response is the caller's: its headers may be edited and it may be handed on as it is. */
   request(req: UpstreamRequest): Promise<Response>;
+  /** request() without the promise: exactly one of the request's hooks is called once, never from
+   * inside send() nor from inside the socket callback that produced the answer (as a promise reaction
+   * would run). The hooks must not throw. */
+  send(req: UpstreamRequest & AnswerHooks): void;
   /** Closes idle sockets; requests in flight are neither rejected nor aborted. */
   close(): void;
   stats(): UpstreamClientStats;

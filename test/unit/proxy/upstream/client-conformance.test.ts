@@ -193,12 +193,48 @@ beforeAll(() => {
 afterAll(() => {
   server.stop(true);
   tlsServer?.stop(true);
+  expect(sendBreaches).toEqual([]);
 });
 
 type Factory = (options?: Partial<UpstreamClientOptions>) => UpstreamClient;
+
+/** Breaches of send()'s contract seen by viaSend: a hook called inside send(), or more than once. */
+const sendBreaches: string[] = [];
+
+/** The client with request() made of send() (the proxy's way): every case below checks send() too. */
+function viaSend(client: UpstreamClient): UpstreamClient {
+  return {
+    ...client,
+    request(original) {
+      return new Promise<Response>((resolve, reject) => {
+        let inside = true;
+        let told = 0;
+        const check = (hook: string) => {
+          if (inside) sendBreaches.push(`${hook} called inside send()`);
+          if (++told > 1) sendBreaches.push(`${hook} called after another hook`);
+        };
+        client.send({
+          ...original,
+          onResponse(response) {
+            check("onResponse");
+            resolve(response);
+          },
+          onFailure(error) {
+            check("onFailure");
+            reject(error);
+          },
+        });
+        inside = false;
+      });
+    },
+  };
+}
+
 const engines: [string, Factory][] = [
   ["olla", (options) => createPooledClient(options)],
   ["sherpa", (options) => createFetchClient(options)],
+  ["olla send()", (options) => viaSend(createPooledClient(options))],
+  ["sherpa send()", (options) => viaSend(createFetchClient(options))],
 ];
 
 /** A request body a test feeds by hand, as a client's upload arriving piece by piece. */
