@@ -11,7 +11,13 @@ test.each([["has space"], ["x".repeat(129)], ["tab\tbed"], ["ünï"]])("%p is re
   expect(id).toMatch(/^[a-z]+-[a-z]+-[0-9a-f]{4}$/);
 });
 
-test("generated ids vary", () => {
-  const ids = new Set(Array.from({ length: 50 }, generateRequestId));
-  expect(ids.size).toBeGreaterThan(40);
+test("generated ids vary, in every adjective, action and hex digit", () => {
+  const ids = Array.from({ length: 5000 }, generateRequestId);
+  expect(new Set(ids).size).toBeGreaterThan(4500);
+  for (const id of ids) expect(id).toMatch(/^[a-z]+-[a-z]+-[0-9a-f]{4}$/);
+  const parts = ids.map((id) => id.split("-"));
+  expect(new Set(parts.map(([adjective]) => adjective)).size).toBe(10);
+  expect(new Set(parts.map(([, action]) => action)).size).toBe(9);
+  for (let digit = 0; digit < 4; digit++)
+    expect(new Set(parts.map(([, , hex]) => hex![digit])).size).toBe(16);
 });
