@@ -15,8 +15,15 @@ for (const step of steps) {
   }
 }
 
+// Integration tests start real servers and programs: each stays bounded, with room for a loaded 2-core
+// machine (Bun's default is 5 s, and bunfig.toml cannot change it).
+const TEST_TIMEOUT_MS = 20_000;
+
 process.stdout.write("\n== tests: bun test\n");
-const tests = Bun.spawn(["bun", "test", ...process.argv.slice(2)], { stdout: "inherit", stderr: "pipe" });
+const tests = Bun.spawn(["bun", "test", `--timeout=${TEST_TIMEOUT_MS}`, ...process.argv.slice(2)], {
+  stdout: "inherit",
+  stderr: "pipe",
+});
 const decoder = new TextDecoder();
 let tail = "";
 for await (const chunk of tests.stderr) {

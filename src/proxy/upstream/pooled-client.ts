@@ -95,7 +95,8 @@ interface Conn {
 
 interface Exchange {
   req: UpstreamRequest;
-  /** Until the response head: what a retry on a fresh socket writes again. */
+  /** What a retry on a fresh socket writes again: kept until the response head, or only until written
+   * when the socket never served a response (no retry is made then). */
   encoded: EncodedRequest | null;
   /** The caller asked for Connection: close. */
   closeAfter: boolean;
@@ -448,7 +449,12 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       conn.writeIndex++;
       conn.writeOffset = 0;
     }
-    if (!conn.bodyPending) conn.writeChunks = null;
+    if (conn.bodyPending) return;
+    conn.writeChunks = null;
+    // All written on a socket that never served a response: no stale-socket retry (see the module
+    // notes) can need the bytes again, and a request waiting minutes for its head need not keep them.
+    const ex = conn.ex;
+    if (ex !== null && conn.served === 0) ex.encoded = null;
   }
 
   // send()'s callers hear of their answers from one microtask per batch, as promise reactions would run

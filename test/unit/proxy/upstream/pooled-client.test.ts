@@ -691,6 +691,39 @@ describe("pooled client: what a long stream keeps", () => {
       );
     });
   }
+
+  for (const [label, reused] of [
+    ["a fresh socket: nothing can send them again", false],
+    ["a reused socket: kept for the stale-socket retry", true],
+  ] as const) {
+    test(`a request waiting for its head, all written: its bytes (${label})`, async () => {
+      const waiting: RawConn[] = [];
+      await withUpstream(
+        (req, c) => {
+          if (req.path === "/warm") c.write(ok("warm"));
+          else waiting.push(c);
+        },
+        async (server, client) => {
+          if (reused) expect(await text(await client.request(get(server, "/warm")))).toBe("warm");
+          // Larger than what the encoder copies behind the head, so the client holds this very buffer.
+          let body: Uint8Array | null = new Uint8Array(200 * 1024).fill(97);
+          const ref = new WeakRef(body);
+          const req = get(server, "/wait", { method: "POST", body });
+          const answer = client.request(req);
+          // Should an assertion below fail, the request's failure must not land in the next test.
+          answer.catch(() => {});
+          // The caller lets go of its body (as the proxy's tries do at the head); only the client may hold it.
+          req.body = null;
+          body = null;
+          await waitFor(() => waiting[0]?.requests.at(-1)?.body.byteLength === 200 * 1024, 3000, "upload");
+          expect(server.conns.length).toBe(1);
+          expect(await collected(ref)).toBe(!reused);
+          waiting[0]!.write(ok("late"));
+          expect(await text(await within(answer, 3000, "head"))).toBe("late");
+        },
+      );
+    });
+  }
 });
 
 const cert = await selfSignedCert();
