@@ -315,7 +315,7 @@ class Attempt implements UpstreamRequest, AnswerHooks {
     // Released once the answer's head arrives (nothing replays the request after that): a long
     // stream need not keep the request's body, often a whole chat history.
     public body: Uint8Array | StreamingBody | null,
-    /** Released once handed to the client (see dispatch). */
+    /** Released once handed to the client (see ProxyCall.send). */
     public headers: HeaderPairs,
     readonly signal: AbortSignal,
     readonly deadlineMs: number,
