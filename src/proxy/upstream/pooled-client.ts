@@ -103,7 +103,7 @@ interface Exchange {
   noBody: boolean;
   /** Told of the head or the failure before it: the request itself (send) or its promise (request). */
   answer: AnswerHooks;
-  /** `answer` is the caller's own hooks: told from a microtask (see deliver). */
+  /** `answer` is the caller's own hooks: told from a microtask (see tell). */
   hooked: boolean;
   /** What send()'s caller is about to be told, until the microtask tells it. */
   outcome: Response | UpstreamError | null;
