@@ -85,7 +85,12 @@ export function createGuard(options: GuardOptions): Guard | undefined {
     if (!rateLimit) return rest(request, context, undefined);
     const kind = context.record.path.startsWith("/olla/") ? "proxy" : "health";
     const verdict = rateLimit(kind, context.record.clientIp ?? "unknown");
-    if (verdict instanceof Promise) return verdict.then((settled) => rest(request, context, settled));
+    if (verdict instanceof Promise) return restLater(verdict, request, context);
     return rest(request, context, verdict);
   };
+
+  // Its own function: a closure in the guard would give every request a scope object.
+  function restLater(verdict: Promise<RateVerdict>, request: Request, context: RouteContext) {
+    return verdict.then((settled) => rest(request, context, settled));
+  }
 }

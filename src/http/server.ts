@@ -167,6 +167,20 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
     return completeAnswer(response, context, extra, cors ? request : undefined);
   }
 
+  /** completeAnswer once the handler's answer is ready. A function of its own: a closure in the fetch
+   * handler would give every request a scope object, the ones answered at once included. */
+  function completeLater(
+    response: Promise<Response>,
+    context: RequestContext,
+    extra: Record<string, string> | undefined,
+    corsRequest: Request | undefined,
+  ): Promise<Response> {
+    return response.then(
+      (answer) => completeAnswer(answer, context, extra, corsRequest),
+      (error: unknown) => completeAnswer(internalError(error, context), context, extra, corsRequest),
+    );
+  }
+
   /** The answer to a request whose handling threw. */
   function internalError(error: unknown, context: RequestContext): Response {
     const record = context.record;
@@ -253,12 +267,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
         } catch (error) {
           response = internalError(error, context);
         }
-        if (response instanceof Promise) {
-          return response.then(
-            (answer) => completeAnswer(answer, context, extra, corsRequest),
-            (error: unknown) => completeAnswer(internalError(error, context), context, extra, corsRequest),
-          );
-        }
+        if (response instanceof Promise) return completeLater(response, context, extra, corsRequest);
         return completeAnswer(response, context, extra, corsRequest);
       },
       error(error) {

@@ -4,7 +4,7 @@
 import { ipKey } from "./ip-address.ts";
 import { type BucketRequest, createLocalBuckets, type LocalBuckets } from "./local-buckets.ts";
 import type { RedisBuckets, StoreStatus } from "./redis-buckets.ts";
-import { type BucketResult, bucketRule, type BucketRule } from "./token-bucket.ts";
+import { type BucketResult, bucketRule } from "./token-bucket.ts";
 
 export interface RateLimitOptions {
   /** server.rate_limits.global_requests_per_minute: all proxied requests together; 0 = off. */
@@ -88,24 +88,30 @@ function planner(options: RateLimitOptions) {
     const client = ipKey(ip, v6Bits);
     const requests: BucketRequest[] = [];
     const names: BucketName[] = [];
-    const add = (name: BucketName, key: string, rule: BucketRule | undefined) => {
-      if (!rule) return;
-      requests.push({ key, rule });
-      names.push(name);
-    };
+    // Pushed in place, not through a helper closure: this runs for every request.
     if (kind === "health") {
-      add("health", `h:${client}`, health);
+      if (health) {
+        requests.push({ key: `h:${client}`, rule: health });
+        names.push("health");
+      }
     } else {
       // Client first: its numbers are the ones reported.
-      add("ip", `ip:${client}`, perIp);
-      add("global", "g", global);
+      if (perIp) {
+        requests.push({ key: `ip:${client}`, rule: perIp });
+        names.push("ip");
+      }
+      if (global) {
+        requests.push({ key: "g", rule: global });
+        names.push("global");
+      }
     }
     return requests.length === 0 ? undefined : { requests, names };
   }
 
   function decide({ names }: Plan, results: BucketResult[]): RateDecision {
     const shown = results[0] as BucketResult;
-    const refused = results.findIndex((result) => !result.allowed);
+    let refused = -1;
+    for (let i = 0; i < results.length && refused < 0; i++) if (!results[i]!.allowed) refused = i;
     const allowed = refused < 0;
     const denier = allowed ? undefined : (results[refused] as BucketResult);
     // Refused by the global bucket alone: the client's own bucket still has tokens, but none can be used now.

@@ -31,6 +31,7 @@ import {
   wholeBody,
 } from "./inspect.ts";
 import type { ApiAdapter, PreparedRequest } from "./api-adapter.ts";
+import { type BodyWaiter, unwatchBody, watchBody } from "./body-deadlines.ts";
 import { AnswerObserver } from "./observe.ts";
 import { errorTrailer, streamFormat } from "./stream.ts";
 import { cleanPath, upstreamPath } from "./target.ts";
@@ -481,14 +482,15 @@ class ProxyCall {
       this.failed(endpoint, error, undefined);
       return;
     }
-    if (!(made instanceof Promise)) {
-      this.send(made);
-      return;
-    }
-    const tried = endpoint;
+    if (made instanceof Promise) this.sendLater(made, endpoint);
+    else this.send(made);
+  }
+
+  /** A try whose body had to be renamed first (in a method of its own: see answerLater). */
+  private sendLater(made: Promise<Attempt>, endpoint: Endpoint): void {
     made.then(
       (attempt) => this.send(attempt),
-      (error: unknown) => this.failed(tried, error, undefined),
+      (error: unknown) => this.failed(endpoint, error, undefined),
     );
   }
 
@@ -744,37 +746,143 @@ export function adaptedHandler(deps: ProxyDeps, adapter: ApiAdapter): Handler {
   return (request, context) => proxyRequest(deps, request, context, adapter);
 }
 
-/** The answer to a proxied request. Its promise is the only one that waits for the endpoint's head
- * (see ProxyCall.start): what prepares the call (an async function, for the body) is over by then. */
+/** The answer to a proxied request. A body read whole with a Content-Length (nearly every request) is
+ * read by a BodyIntake: no async function, promise or timer of its own; a large body streamed on, a
+ * chunked one or one over the limit go through prepareCall. Either way the one promise that waits for
+ * the endpoint's head is the answer's own (see ProxyCall.start). */
 function proxyRequest(
   deps: ProxyDeps,
   request: Request,
   context: RouteContext,
   adapter?: ApiAdapter,
-): Promise<Response> {
-  return new Promise<Response>((resolve, reject) => {
-    prepareCall(deps, request, context, adapter).then((call) => {
-      if (call instanceof Response) resolve(call);
-      else call.start(resolve, reject);
-    }, reject);
-  });
+): Response | Promise<Response> {
+  // Quiet streams and slow model loads must not hit Bun's 10 s idle cut; olla's own timers rule.
+  context.server.timeout(request, 0);
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  // No length and no body (a GET): as good as a length of 0.
+  const length = Number.isNaN(declared) && request.body === null ? 0 : declared;
+  const limit = adapter ? adapter.maxBodySize : deps.maxBodySize;
+  // NaN (a chunked body) fails both comparisons.
+  const whole = (adapter !== undefined || length < STREAM_BODY_MIN) && (limit === 0 || length <= limit);
+  if (!whole || Number.isNaN(length)) return answerLater(prepareCall(deps, request, context, adapter));
+  if (length === 0) {
+    const made = callFor(deps, request, context, adapter, null, {});
+    // An answer at once (an error) needs no promise.
+    if (made instanceof Response) return made;
+    if (made instanceof Promise) return answerLater(made);
+    const { promise, resolve, reject } = Promise.withResolvers<Response>();
+    made.start(resolve, reject);
+    return promise;
+  }
+  return new BodyIntake(deps, request, context, adapter, limit).read();
 }
 
-/** Reads and checks the body and chooses the candidates: the call to make, or the answer at once. */
+// The closures that wait for a promise live in functions of their own: a function that makes a closure
+// anywhere in its body gets a scope object on every call, the calls that make none included.
+
+/** The client's answer once `made` (the call, or an answer) is ready. */
+function answerLater(made: Promise<Response | ProxyCall>): Promise<Response> {
+  const { promise, resolve, reject } = Promise.withResolvers<Response>();
+  beginLater(made, resolve, reject);
+  return promise;
+}
+
+function beginLater(
+  made: Promise<Response | ProxyCall>,
+  resolve: (response: Response) => void,
+  reject: (error: unknown) => void,
+): void {
+  made.then((call) => begin(call, resolve, reject), reject);
+}
+
+/** Hands the client's answer on: at once, or once a call's endpoint answered. */
+function begin(
+  made: Response | ProxyCall,
+  resolve: (response: Response) => void,
+  reject: (error: unknown) => void,
+): void {
+  if (made instanceof Response) resolve(made);
+  else made.start(resolve, reject);
+}
+
+/** Reads a request's body of known length whole, within what is left of server.read_timeout (its
+ * deadline kept on the shared list: see body-deadlines.ts), then makes and starts its call. */
+class BodyIntake implements BodyWaiter {
+  endsAt = 0;
+  prevWaiter: BodyWaiter | null = null;
+  nextWaiter: BodyWaiter | null = null;
+  private timeoutMs = 0;
+  private settled = false;
+  private resolve: (response: Response) => void = noAnswer;
+  private reject: (error: unknown) => void = noAnswer;
+
+  constructor(
+    private readonly deps: ProxyDeps,
+    private readonly request: Request,
+    private readonly context: RouteContext,
+    private readonly adapter: ApiAdapter | undefined,
+    private readonly limit: number,
+  ) {}
+
+  read(): Promise<Response> {
+    const { promise, resolve, reject } = Promise.withResolvers<Response>();
+    this.resolve = resolve;
+    this.reject = reject;
+    const timeoutMs = bodyTimeoutMs(this.deps, this.context.record);
+    if (timeoutMs > 0) {
+      this.timeoutMs = timeoutMs;
+      this.endsAt = performance.now() + timeoutMs;
+      watchBody(this);
+    }
+    this.request.bytes().then(
+      (bytes) => this.arrived(bytes),
+      (error: unknown) => this.failed(error),
+    );
+    return promise;
+  }
+
+  /** server.read_timeout passed with the body still arriving: 408 (what arrives later is dropped). */
+  expire(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(bodyReadFailure(this.family, new BodyTimeoutError(this.timeoutMs), this.limit));
+  }
+
+  private get family(): ApiFamily {
+    return apiFamily(this.context.record.path);
+  }
+
+  private arrived(bytes: Uint8Array): void {
+    if (this.settled) return;
+    this.settled = true;
+    unwatchBody(this);
+    try {
+      const facts = inspectBody(bytes, this.request.headers.get("content-type"));
+      const made = callFor(this.deps, this.request, this.context, this.adapter, bytes, facts);
+      if (made instanceof Promise) beginLater(made, this.resolve, this.reject);
+      else begin(made, this.resolve, this.reject);
+    } catch (error) {
+      this.reject(error);
+    }
+  }
+
+  private failed(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    unwatchBody(this);
+    this.resolve(bodyReadFailure(this.family, error, this.limit));
+  }
+}
+
+/** Reads the body that BodyIntake does not (streamed on, chunked, over the limit), then the call. */
 async function prepareCall(
   deps: ProxyDeps,
   request: Request,
   context: RouteContext,
   adapter?: ApiAdapter,
 ): Promise<Response | ProxyCall> {
-  // Quiet streams and slow model loads must not hit Bun's 10 s idle cut; olla's own timers rule.
-  context.server.timeout(request, 0);
   const family: ApiFamily = apiFamily(context.record.path);
-  const resolved = resolveRoute(context.record.path, deps.profiles);
-  const scope: Scope = adapter ? adapterScope(adapter) : resolved.scope;
-  const path = resolved.path;
   const maxBodySize = adapter ? adapter.maxBodySize : deps.maxBodySize;
-
   let body: Uint8Array | StreamingBody | null;
   let facts: BodyFacts;
   const contentType = request.headers.get("content-type");
@@ -798,7 +906,21 @@ async function prepareCall(
   } catch (error) {
     return bodyReadFailure(family, error, maxBodySize);
   }
+  return callFor(deps, request, context, adapter, body, facts);
+}
+
+/** With the body read: the call to make, or the answer at once. A promise only when a model miss has
+ * the endpoints asked again (routeModel). */
+function callFor(
+  deps: ProxyDeps,
+  request: Request,
+  context: RouteContext,
+  adapter: ApiAdapter | undefined,
+  body: Uint8Array | StreamingBody | null,
+  facts: BodyFacts,
+): Response | ProxyCall | Promise<Response | ProxyCall> {
   const record = context.record;
+  const family: ApiFamily = apiFamily(record.path);
   record.model = facts.model;
   if (body !== null) record.bytesIn = body instanceof Uint8Array ? body.byteLength : body.length;
   if (facts.modelNotString) {
@@ -811,7 +933,7 @@ async function prepareCall(
   let prepared: PreparedRequest | undefined;
   if (adapter) {
     const result = adapter.prepare(body instanceof Uint8Array ? body : new Uint8Array(0), {
-      requestId: context.record.requestId,
+      requestId: record.requestId,
       headers: request.headers,
       modelAt: facts.modelAt,
     });
@@ -820,6 +942,8 @@ async function prepareCall(
     record.model = facts.model = prepared.model;
   }
 
+  const resolved = resolveRoute(record.path, deps.profiles);
+  const scope: Scope = adapter ? adapterScope(adapter) : resolved.scope;
   const inScope = endpointsIn(scope, deps.endpoints);
   const candidates = inScope.filter(deps.isRoutable);
   if (candidates.length === 0) {
@@ -831,56 +955,89 @@ async function prepareCall(
       headers: { "retry-after": "5" },
     });
   }
-
+  const plan: CallPlan = {
+    deps,
+    request,
+    context,
+    family,
+    scope,
+    inScope,
+    body,
+    path: resolved.path,
+    facts,
+    prepared,
+  };
   // With a model named and catalogues known, only endpoints that have it (loaded ones first).
-  let tiers: Endpoint[][] = [candidates];
-  let routing: HeaderPairs | undefined;
-  let nameOn: ReadonlyMap<Endpoint, string> | undefined;
-  if (facts.model !== undefined && deps.models) {
-    let route = routeModel(
-      deps.models,
-      facts.model,
-      inScope,
-      deps.isRoutable,
-      context.record.path,
-      adapter?.accepts,
-    );
-    if (route instanceof Promise) route = await route;
-    routing = routingHeaders(deps.models, route);
-    if (route.decision === "rejected") {
-      const available = availableModels(inScope, deps.isRoutable, deps.models.catalogue);
-      const message =
-        route.status === 503
-          ? `model ${facts.model} is only on endpoints that are down right now`
-          : `model ${facts.model} is not served by any ${scope === ANY ? "" : `${scope.label} `}endpoint` +
-            (available.length ? `; available: ${available.slice(0, 20).join(", ")}` : "");
-      const headers: Record<string, string> = Object.fromEntries(routing);
-      if (route.status === 503) headers["retry-after"] = "5";
-      return errorResponse(family, route.status ?? 404, message, {
-        code: route.status === 503 ? "model_unavailable" : "model_not_found",
-        headers,
-      });
-    }
-    tiers = route.tiers;
-    nameOn = route.nameOn;
-  }
+  if (facts.model === undefined || !deps.models) return newCall(plan, [candidates], undefined, undefined);
+  const route = routeModel(deps.models, facts.model, inScope, deps.isRoutable, record.path, adapter?.accepts);
+  if (route instanceof Promise) return routedLater(plan, route);
+  return routedCall(plan, route);
+}
 
+function routedLater(plan: CallPlan, route: Promise<ModelRoute>): Promise<Response | ProxyCall> {
+  return route.then((decided) => routedCall(plan, decided));
+}
+
+/** What callFor found out, for the call it makes once the model is routed. */
+interface CallPlan {
+  deps: ProxyDeps;
+  request: Request;
+  context: RouteContext;
+  family: ApiFamily;
+  scope: Scope;
+  inScope: readonly Endpoint[];
+  body: Uint8Array | StreamingBody | null;
+  /** The path on the endpoint (for a route that is not adapted). */
+  path: string;
+  facts: BodyFacts;
+  prepared: PreparedRequest | undefined;
+}
+
+/** The call to the endpoints that have the model, or why there is none (404/503). */
+function routedCall(plan: CallPlan, route: ModelRoute): Response | ProxyCall {
+  const { deps, facts, scope } = plan;
+  const models = deps.models!;
+  const routing = routingHeaders(models, route);
+  if (route.decision === "rejected") {
+    const available = availableModels(plan.inScope, deps.isRoutable, models.catalogue);
+    const message =
+      route.status === 503
+        ? `model ${facts.model} is only on endpoints that are down right now`
+        : `model ${facts.model} is not served by any ${scope === ANY ? "" : `${scope.label} `}endpoint` +
+          (available.length ? `; available: ${available.slice(0, 20).join(", ")}` : "");
+    const headers: Record<string, string> = Object.fromEntries(routing);
+    if (route.status === 503) headers["retry-after"] = "5";
+    return errorResponse(plan.family, route.status ?? 404, message, {
+      code: route.status === 503 ? "model_unavailable" : "model_not_found",
+      headers,
+    });
+  }
+  return newCall(plan, route.tiers, routing, route.nameOn);
+}
+
+function newCall(
+  plan: CallPlan,
+  tiers: Endpoint[][],
+  routing: HeaderPairs | undefined,
+  nameOn: ReadonlyMap<Endpoint, string> | undefined,
+): ProxyCall {
+  const { request } = plan;
   // The client's headers as pairs, once for every try; from here on the Request itself is let go.
   const clientHeaders: HeaderPairs = [];
   for (const pair of request.headers) clientHeaders.push(pair);
   return new ProxyCall(
-    deps,
-    context,
+    plan.deps,
+    plan.context,
     request.method,
     request.signal,
     clientHeaders,
-    body,
-    path,
-    facts.model,
-    facts.modelAt,
+    plan.body,
+    plan.path,
+    plan.facts.model,
+    plan.facts.modelAt,
     routing,
     tiers,
     nameOn,
-    prepared,
+    plan.prepared,
   );
 }

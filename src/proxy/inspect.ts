@@ -2,6 +2,7 @@
 // top-level `model` and `stream` without parsing the whole JSON: a 10 MB prompt costs a few memchr's.
 // Large bodies with a Content-Length are streamed on to the endpoint as they arrive (kept for replay).
 
+import { type BodyWaiter, unwatchBody, watchBody } from "./body-deadlines.ts";
 import type { StreamingBody } from "./upstream/index.ts";
 
 export class BodyTooLargeError extends Error {
@@ -17,27 +18,41 @@ export class BodyTimeoutError extends Error {
   }
 }
 
+/** One read raced against a body deadline (on the shared list: no timer of its own). */
+class DeadlineRead implements BodyWaiter {
+  prevWaiter: BodyWaiter | null = null;
+  nextWaiter: BodyWaiter | null = null;
+
+  constructor(
+    readonly endsAt: number,
+    private readonly timeoutMs: number,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  expire(): void {
+    this.reject(new BodyTimeoutError(this.timeoutMs));
+  }
+}
+
 /** `read`, or BodyTimeoutError(timeoutMs) once `endsAt` (a performance.now() time) has passed
- * (timeoutMs 0: no deadline). One promise and one timer, as this runs for every request. A read that
- * loses settles later (when the socket closes) into a promise already settled: no unhandled error. */
+ * (timeoutMs 0: no deadline). A read that loses settles later (when the socket closes) into a promise
+ * already settled: no unhandled error. */
 function beforeDeadline<T>(read: Promise<T>, endsAt: number, timeoutMs: number): Promise<T> {
   if (timeoutMs <= 0) return read;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new BodyTimeoutError(timeoutMs)),
-      Math.max(0, endsAt - performance.now()),
-    );
-    read.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  const { promise, resolve, reject } = Promise.withResolvers<T>();
+  const waiter = new DeadlineRead(endsAt, timeoutMs, reject);
+  watchBody(waiter);
+  read.then(
+    (value) => {
+      unwatchBody(waiter);
+      resolve(value);
+    },
+    (error: unknown) => {
+      unwatchBody(waiter);
+      reject(error);
+    },
+  );
+  return promise;
 }
 
 /** Stops a body reader whose deadline passed, so its socket is not read any further. */

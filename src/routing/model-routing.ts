@@ -108,6 +108,17 @@ function scan(input: ModelRoutingInput, wanted: readonly string[]) {
   return { nameOn: nameOn ?? NO_RENAMES, loadedUp, coldUp, unlisted, hostsDown };
 }
 
+// Closures in helpers of their own: one in routeByModel would give every call a scope object.
+function otherNames(names: readonly string[], model: string): string[] {
+  return names.filter((name) => name !== model);
+}
+
+function fallbackPool(input: ModelRoutingInput): Endpoint[] {
+  return input.inScope.filter(
+    (endpoint) => input.isRoutable(endpoint) && (input.fallback === "all" || input.compatible(endpoint)),
+  );
+}
+
 export function routeByModel(input: ModelRoutingInput): ModelRoute {
   const alias = input.aliases?.[input.model];
   // An alias stands for its backend names; a name that is also listed as-is still matches first.
@@ -116,7 +127,7 @@ export function routeByModel(input: ModelRoutingInput): ModelRoute {
   if (!found.loadedUp && !found.coldUp && input.related) {
     // No healthy endpoint lists that name: the unified catalogue may know the same model (same
     // digest) under other names on other endpoints.
-    const names = input.related(input.model).filter((name) => name !== input.model);
+    const names = otherNames(input.related(input.model), input.model);
     const other = names.length > 0 ? scan(input, names) : undefined;
     if (other && (other.loadedUp || other.coldUp)) {
       found = other;
@@ -143,9 +154,7 @@ export function routeByModel(input: ModelRoutingInput): ModelRoute {
   }
   const reason = hostsDown > 0 ? "model_on_unavailable_endpoints" : "model_not_found";
   if (input.strategy === "optimistic" && input.fallback !== "none") {
-    const pool = input.inScope.filter(
-      (endpoint) => input.isRoutable(endpoint) && (input.fallback === "all" || input.compatible(endpoint)),
-    );
+    const pool = fallbackPool(input);
     if (pool.length > 0) return { tiers: [pool], decision: "fallback", reason: `${reason}_fallback`, nameOn };
   }
   return { tiers: [], decision: "rejected", reason, status: hostsDown > 0 ? 503 : 404, nameOn };

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { heapStats } from "bun:jsc";
 import { type FakeUpstream, startFakeUpstream } from "../support/index.ts";
 import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app.ts";
+import { watchedBodies } from "../../src/proxy/body-deadlines.ts";
 import { jsonBody, rawConnect } from "../support/raw-http.ts";
 
 let upstream: FakeUpstream;
@@ -204,6 +205,29 @@ describe("slow clients are cut after server.read_timeout", () => {
     expect(after.closed).toBe(true);
     expect((jsonBody(reply.text) as { error: string }).error).toContain("read_timeout");
     expect(seen("/api/chat")).toBe(0);
+    expect(watchedBodies()).toBe(0);
+  });
+
+  test("a body that arrives in two parts within server.read_timeout is served, its deadline let go", async () => {
+    upstream.clearRequests();
+    const connection = await rawConnect(olla.url);
+    const body =
+      '{"model": "llama3.2:latest", "messages": [{"role": "user", "content": "hi"}], "stream": false}';
+    await connection.write(
+      `POST /olla/api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    await Bun.sleep(300);
+    // Waiting for the rest: its deadline is on the list.
+    expect(watchedBodies()).toBe(1);
+    await connection.write(body.slice(10));
+    const reply = await connection.reply((text) => text.includes('"done":true'), 5000);
+    connection.close();
+    expect(reply.status).toBe(200);
+    expect(seen("/api/chat")).toBe(1);
+    expect(watchedBodies()).toBe(0);
+    // Past the deadline the request would have had: nothing expires late and cuts the connection.
+    await Bun.sleep(900);
+    await healthy();
   });
 
   test("a chunked body that trickles: 408", async () => {

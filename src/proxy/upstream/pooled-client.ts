@@ -1002,7 +1002,7 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     },
     send(req) {
       const refused = start(req, req, true);
-      if (refused !== undefined) queueMicrotask(() => req.onFailure(refused));
+      if (refused !== undefined) refuseLater(req, refused);
     },
     close() {
       closed = true;
@@ -1022,6 +1022,12 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
       return { open: openCount, idle: idleCount, queued: queuedCount, inFlight };
     },
   };
+}
+
+/** Tells send()'s caller of a refusal from a microtask, never inside send() (a function of its own: a
+ * closure in send() would give every call a scope object). */
+function refuseLater(req: AnswerHooks, refused: UpstreamError): void {
+  queueMicrotask(() => req.onFailure(refused));
 }
 
 function describe(pool: HostPool): string {
