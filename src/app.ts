@@ -164,6 +164,8 @@ export async function startApp(
   const keys = apiKeyGuard(config.server.auth.api_keys);
   const trusted = compileCidrs(config.server.rate_limits.trusted_proxy_cidrs);
   const trustProxyHeaders = config.server.rate_limits.trust_proxy_headers;
+  // One options object for every request's clientIp call.
+  const ipOptions = { trustProxyHeaders, trustedCidrs: trusted };
   // One matcher for the dashboard and, when gated, the /internal API.
   const dashboardNetworks = allowList(config.dashboard.access_policy.allowed_cidrs);
   const guard = createGuard({
@@ -373,9 +375,7 @@ export async function startApp(
     onDispatch: collect ? (record) => stats.start(record.endpoint!, record.model) : undefined,
     guard,
     clientIp: (request, peer) =>
-      peer === undefined
-        ? undefined
-        : clientIp(peer, request.headers, { trustProxyHeaders, trustedCidrs: trusted }),
+      peer === undefined ? undefined : clientIp(peer, request.headers, ipOptions),
   });
   return {
     server,

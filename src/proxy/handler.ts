@@ -825,9 +825,11 @@ class BodyIntake implements BodyWaiter {
   ) {}
 
   read(): Promise<Response> {
-    const { promise, resolve, reject } = Promise.withResolvers<Response>();
-    this.resolve = resolve;
-    this.reject = reject;
+    // An executor, not Promise.withResolvers: a little cheaper, measured, and no result object.
+    const promise = new Promise<Response>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
     const timeoutMs = bodyTimeoutMs(this.deps, this.context.record);
     if (timeoutMs > 0) {
       this.timeoutMs = timeoutMs;

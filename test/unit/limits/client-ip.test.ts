@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { isCanonicalV4 } from "../../../src/limits/client-ip.ts";
+import { formatIp, parseIp } from "../../../src/limits/ip-address.ts";
 import { type ClientIpOptions, clientIp, compileCidrs } from "../../../src/limits/index.ts";
 
 const TRUSTED = ["10.0.0.0/8", "127.0.0.0/8", "::1/128", "fd00::/8"];
@@ -161,5 +163,52 @@ describe("clientIp", () => {
     const micros = ((performance.now() - started) * 1000) / n;
     // Measured ~0.3 µs; the bound only catches an accidental slow path (regex, BigInt, re-compiling ranges).
     expect(micros).toBeLessThan(20);
+  });
+
+  test("a canonical IPv4 peer is answered as it is; anything else is parsed and formatted as before", () => {
+    const direct: ClientIpOptions = { trustProxyHeaders: false, trustedCidrs: compileCidrs([]) };
+    const none = new Headers();
+    const samples = [
+      "127.0.0.1",
+      "0.0.0.0",
+      "255.255.255.255",
+      "10.20.30.40",
+      "1.2.3.4",
+      "01.2.3.4",
+      "1.2.3.04",
+      "1.2.3.00",
+      "256.1.1.1",
+      "1.2.3",
+      "1.2.3.4.",
+      ".1.2.3.4",
+      "1..2.3",
+      "1.2.3.4.5",
+      "1.2.3.4:80",
+      "::1",
+      "::ffff:127.0.0.1",
+      "fe80::1%eth0",
+      " 1.2.3.4",
+      "1.2.3.1000",
+      "a.b.c.d",
+      "",
+    ];
+    // Random dotted strings too: digits, dots and the odd letter, 7 to 15 characters.
+    const alphabet = "0123456789..x";
+    for (let i = 0; i < 5_000; i++) {
+      let text = "";
+      const length = 7 + Math.floor(Math.random() * 9);
+      for (let j = 0; j < length; j++) text += alphabet[Math.floor(Math.random() * alphabet.length)];
+      samples.push(text);
+    }
+    let canonical = 0;
+    for (const peer of samples) {
+      const ip = parseIp(peer);
+      // The fast path is taken exactly when formatting would give the peer's own text back.
+      const formatsToItself = ip !== undefined && ip.v6 === undefined && formatIp(ip) === peer;
+      expect([peer, isCanonicalV4(peer)]).toEqual([peer, formatsToItself]);
+      if (formatsToItself) canonical++;
+      expect(clientIp(peer, none, direct)).toBe(ip ? formatIp(ip) : peer || "unknown");
+    }
+    expect(canonical).toBeGreaterThan(5);
   });
 });
