@@ -62,7 +62,9 @@ function connectionNamed(listed: string | null, into?: Set<string>): Set<string>
   if (!listed) return into;
   for (const name of listed.split(",")) {
     const trimmed = name.trim().toLowerCase();
-    if (trimmed) (into ??= new Set()).add(trimmed);
+    // "keep-alive" and "close" (what nearly every client sends) name nothing that is not dropped anyway:
+    // no Set for them.
+    if (trimmed && trimmed !== "close" && !HOP_BY_HOP.has(trimmed)) (into ??= new Set()).add(trimmed);
   }
   return into;
 }
