@@ -2,7 +2,7 @@
 // proxy, in which case the forwarding headers it wrote are believed, and only as far as they are trustworthy.
 
 import type { IpMatcher } from "./cidr-matcher.ts";
-import { formatIp, type IpAddress, parseIp } from "./ip-address.ts";
+import { formatIp, type IpAddress, isCanonicalV4, parseIp } from "./ip-address.ts";
 
 export interface ClientIpOptions {
   /** Read X-Forwarded-For / X-Real-IP at all (server.rate_limits.trust_proxy_headers). */
@@ -34,34 +34,6 @@ function fromForwardedFor(header: string, trusted: IpMatcher): IpAddress | undef
     leftmostTrusted = ip;
   }
   return leftmostTrusted;
-}
-
-/** Four decimal parts 0-255 without leading zeros, joined by dots: exactly formatIp's IPv4 text. */
-export function isCanonicalV4(text: string): boolean {
-  const length = text.length;
-  if (length < 7 || length > 15) return false;
-  let parts = 0;
-  let at = 0;
-  while (at < length) {
-    let value = 0;
-    let digits = 0;
-    for (; at < length; at++) {
-      const code = text.charCodeAt(at) - 48;
-      if (code < 0 || code > 9) break;
-      // A leading zero is only canonical as the whole part.
-      if (digits === 1 && value === 0) return false;
-      value = value * 10 + code;
-      digits++;
-    }
-    if (digits === 0 || digits > 3 || value > 255) return false;
-    parts++;
-    if (at === length) break;
-    if (text.charCodeAt(at) !== 46 || parts === 4) return false;
-    at++;
-    // A trailing dot leaves an empty part.
-    if (at === length) return false;
-  }
-  return parts === 4;
 }
 
 /** The peer's canonical text: the peer's own string when it is canonical already (Bun gives it so for

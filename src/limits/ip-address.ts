@@ -41,6 +41,18 @@ function parseV4(text: string, start: number, end: number): number {
   return digits === 0 || dots !== 3 ? -1 : value * 256 + octet;
 }
 
+/** Dotted IPv4 exactly as formatIp writes it: parseV4's address with no leading zero in any part (the
+ *  peer text Bun gives, answered without parsing into an IpAddress and formatting it back). */
+export function isCanonicalV4(text: string): boolean {
+  if (parseV4(text, 0, text.length) < 0) return false;
+  // parseV4 reads "01" as 1; formatIp never writes a leading zero.
+  for (let i = 0; i < text.length - 1; i++) {
+    const partStart = i === 0 || text.charCodeAt(i - 1) === 46;
+    if (partStart && text.charCodeAt(i) === 48 && text.charCodeAt(i + 1) !== 46) return false;
+  }
+  return true;
+}
+
 /** IPv6 in text[start, end) (no brackets, no zone), as eight groups, or undefined. */
 function parseV6(text: string, start: number, end: number): Uint16Array | undefined {
   const groups = new Uint16Array(8);

@@ -759,12 +759,8 @@ function proxyRequest(
   // Quiet streams and slow model loads must not hit Bun's 10 s idle cut; olla's own timers rule.
   context.server.timeout(request, 0);
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  // No length and no body (a GET): as good as a length of 0.
+  // No length and no body (a GET): as good as a length of 0. NaN is left for a chunked body.
   const length = Number.isNaN(declared) && request.body === null ? 0 : declared;
-  const limit = adapter ? adapter.maxBodySize : deps.maxBodySize;
-  // NaN (a chunked body) fails both comparisons.
-  const whole = (adapter !== undefined || length < STREAM_BODY_MIN) && (limit === 0 || length <= limit);
-  if (!whole || Number.isNaN(length)) return answerLater(prepareCall(deps, request, context, adapter));
   if (length === 0) {
     const made = callFor(deps, request, context, adapter, null, {});
     // An answer at once (an error) needs no promise.
@@ -774,7 +770,14 @@ function proxyRequest(
     made.start(resolve, reject);
     return promise;
   }
-  return new BodyIntake(deps, request, context, adapter, limit).read();
+  const limit = adapter ? adapter.maxBodySize : deps.maxBodySize;
+  // Read whole: a known length within the limit, short of what is streamed on (adapters read every body
+  // whole). NaN fails every comparison.
+  const whole =
+    length <= (limit > 0 ? limit : Number.POSITIVE_INFINITY) &&
+    (adapter !== undefined || length < STREAM_BODY_MIN);
+  if (whole) return new BodyIntake(deps, request, context, adapter, limit).read();
+  return answerLater(prepareCall(deps, request, context, adapter));
 }
 
 // The closures that wait for a promise live in functions of their own: a function that makes a closure
@@ -845,19 +848,25 @@ class BodyIntake implements BodyWaiter {
 
   /** server.read_timeout passed with the body still arriving: 408 (what arrives later is dropped). */
   expire(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.resolve(bodyReadFailure(this.family, new BodyTimeoutError(this.timeoutMs), this.limit));
+    if (this.settle())
+      this.resolve(bodyReadFailure(this.family, new BodyTimeoutError(this.timeoutMs), this.limit));
   }
 
   private get family(): ApiFamily {
     return apiFamily(this.context.record.path);
   }
 
-  private arrived(bytes: Uint8Array): void {
-    if (this.settled) return;
+  /** True the first time only: the body's outcome (in, failed, too late) is decided once. */
+  private settle(): boolean {
+    if (this.settled) return false;
     this.settled = true;
+    // Off the deadline list (already off when it expired).
     unwatchBody(this);
+    return true;
+  }
+
+  private arrived(bytes: Uint8Array): void {
+    if (!this.settle()) return;
     try {
       const facts = inspectBody(bytes, this.request.headers.get("content-type"));
       const made = callFor(this.deps, this.request, this.context, this.adapter, bytes, facts);
@@ -869,10 +878,7 @@ class BodyIntake implements BodyWaiter {
   }
 
   private failed(error: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    unwatchBody(this);
-    this.resolve(bodyReadFailure(this.family, error, this.limit));
+    if (this.settle()) this.resolve(bodyReadFailure(this.family, error, this.limit));
   }
 }
 

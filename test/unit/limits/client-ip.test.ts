@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isCanonicalV4 } from "../../../src/limits/client-ip.ts";
-import { formatIp, parseIp } from "../../../src/limits/ip-address.ts";
+import { formatIp, isCanonicalV4, parseIp } from "../../../src/limits/ip-address.ts";
 import { type ClientIpOptions, clientIp, compileCidrs } from "../../../src/limits/index.ts";
 
 const TRUSTED = ["10.0.0.0/8", "127.0.0.0/8", "::1/128", "fd00::/8"];
