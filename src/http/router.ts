@@ -50,6 +50,16 @@ export interface RouteContext {
   finish(): void;
   /** The request is on its way to record.endpoint (once per attempt: failover calls it again). */
   dispatched(): void;
+  /**
+   * For a handler that answers later: the promise to return (call once), settled by answer() or fail().
+   * The server completes the answer (request id, guard and CORS headers) inside answer(), so it puts no
+   * reaction of its own on the promise: a request waiting minutes for a cold model keeps less.
+   */
+  later(): Promise<Response>;
+  /** Settles later()'s promise with this answer (the first call only). */
+  answer(response: Response): void;
+  /** Settles later()'s promise with a 500 for a failure of olla's own. */
+  fail(error: unknown): void;
 }
 
 export type Handler = (request: Request, context: RouteContext) => Response | Promise<Response>;

@@ -59,10 +59,14 @@ export class ListenError extends Error {
   }
 }
 
-/** What the server does when a request is over, or sent to an endpoint. */
+/** What the server does when a request is over, or sent to an endpoint, or its later answer is ready. */
 interface Lifecycle {
   ended(record: RequestRecord): void;
   dispatched?: (record: RequestRecord) => void;
+  /** The answer on its way out, completed (see completeAnswer). */
+  complete(response: Response, context: RequestContext): Response;
+  /** The 500 for a failure of olla's own while handling the request. */
+  internalError(error: unknown, context: RequestContext): Response;
 }
 
 /** One per request, and its own record: one object, not two, for every request (thousands may wait at
@@ -82,8 +86,14 @@ class RequestContext implements RouteContext, RequestRecord {
   attempts: RequestRecord["attempts"] = undefined;
   deferred = false;
   idHeaderSent = false;
+  /** Guard headers and (CORS on) the request, for completing the answer (see answer). */
+  extra: Record<string, string> | undefined = undefined;
+  corsRequest: Request | undefined = undefined;
+  /** later() was called: the handler's promise is settled by answer() with a completed answer. */
+  answersLater = false;
   private finished = false;
   private parsed: URL | undefined = undefined;
+  private resolveAnswer: ((response: Response) => void) | undefined = undefined;
 
   constructor(
     /** request.url as Bun gives it (see requestTarget). */
@@ -120,6 +130,34 @@ class RequestContext implements RouteContext, RequestRecord {
   dispatched(): void {
     this.lifecycle.dispatched?.(this);
   }
+
+  later(): Promise<Response> {
+    this.answersLater = true;
+    // Only resolve is kept: a failure is answered with a 500, never a rejection.
+    return new Promise<Response>((resolve) => {
+      this.resolveAnswer = resolve;
+    });
+  }
+
+  answer(response: Response): void {
+    const resolve = this.resolveAnswer;
+    if (resolve === undefined) return;
+    this.resolveAnswer = undefined;
+    let completed: Response;
+    try {
+      completed = this.lifecycle.complete(response, this);
+    } catch (error) {
+      // Completing it failed (a CORS or guard header): the client still gets an answer.
+      this.extra = undefined;
+      this.corsRequest = undefined;
+      completed = this.lifecycle.complete(this.lifecycle.internalError(error, this), this);
+    }
+    resolve(completed);
+  }
+
+  fail(error: unknown): void {
+    this.answer(this.lifecycle.internalError(error, this));
+  }
 }
 
 export function startHttpServer(options: HttpServerOptions): HttpServer {
@@ -147,6 +185,8 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       if (ended.push(record) === 1) queueMicrotask(drainEnded);
     },
     dispatched: options.onDispatch,
+    complete: (response, context) => completeAnswer(response, context, context.extra, context.corsRequest),
+    internalError: (error, context) => internalError(error, context),
   };
 
   /** A guard that had to wait (a shared rate-limit store): the rest of the request after it. */
@@ -159,8 +199,10 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
     let response: Response;
     try {
       const guarded = await pending;
-      extra = guarded?.headers;
+      extra = context.extra = guarded?.headers;
       response = guarded?.response ?? (await router(request, context));
+      // Completed already by the context (see RequestContext.answer).
+      if (context.answersLater) return response;
     } catch (error) {
       response = internalError(error, context);
     }
@@ -255,6 +297,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
         // answer's head arrives, which can take minutes (a cold model load) for thousands of requests.
         // Only CORS needs the Request at the end.
         const corsRequest = cors ? request : undefined;
+        context.corsRequest = corsRequest;
         let extra: Record<string, string> | undefined;
         let response: Response | Promise<Response>;
         try {
@@ -262,12 +305,15 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
           // Guards answer synchronously unless a shared (Redis) store is involved: no await, no extra turn.
           const guarded = preflight ? undefined : options.guard?.(request, context);
           if (guarded instanceof Promise) return guardedLater(guarded, request, context);
-          extra = guarded?.headers;
+          extra = context.extra = guarded?.headers;
           response = preflight ?? guarded?.response ?? router(request, context);
         } catch (error) {
           response = internalError(error, context);
         }
-        if (response instanceof Promise) return completeLater(response, context, extra, corsRequest);
+        if (response instanceof Promise) {
+          // The context's own promise (later()) settles with a completed answer: nothing to add.
+          return context.answersLater ? response : completeLater(response, context, extra, corsRequest);
+        }
         return completeAnswer(response, context, extra, corsRequest);
       },
       error(error) {

@@ -285,7 +285,17 @@ function describe(error: unknown): string {
 
 const NO_HEADERS: HeaderPairs = [];
 
-const noAnswer = () => {};
+const NO_ENDPOINTS: Endpoint[] = [];
+
+const NO_TIERS: Endpoint[][] = [];
+
+/** The client's answer once `answer` (read whole first) is ready. */
+function answerWhenRead(answer: Promise<Response>, context: RouteContext): void {
+  answer.then(
+    (response) => context.answer(response),
+    (error: unknown) => context.fail(error),
+  );
+}
 
 /** An answer with the headers an Attempt made (responseHeaders), X-Olla-Request-ID among them: the
  * server need not add it (nor make a Headers object to do so). */
@@ -313,8 +323,9 @@ class Attempt implements UpstreamRequest, AnswerHooks {
     readonly endpoint: Endpoint,
     readonly path: string,
     readonly method: string,
-    // Released once the answer's head arrives (nothing replays the request after that): a long
-    // stream need not keep the request's body, often a whole chat history.
+    // A whole body is released once sent (the client has encoded it), one still arriving once the
+    // answer's head arrives (nothing replays the request after that): a long stream need not keep the
+    // request's body, often a whole chat history.
     public body: Uint8Array | StreamingBody | null,
     /** Released once handed to the client (see ProxyCall.send). */
     public headers: HeaderPairs,
@@ -422,21 +433,18 @@ async function renamedBody(
  */
 class ProxyCall {
   /** The tier being tried: candidates not yet failed. */
-  private candidates: Endpoint[] = [];
+  private candidates: Endpoint[] = NO_ENDPOINTS;
   private tried: { endpoint: string; error: string }[] | undefined = undefined;
-  /** The client's answer goes here (see start). */
-  private resolve: (response: Response) => void = noAnswer;
-  /** A failure of olla's own goes here (the server answers 500). */
-  private reject: (error: unknown) => void = noAnswer;
 
   constructor(
     readonly deps: ProxyDeps,
     private readonly context: RouteContext,
     private readonly method: string,
     private readonly signal: AbortSignal,
-    /** The client's headers as pairs, made once for every try. */
-    private readonly clientHeaders: HeaderPairs,
-    private readonly body: Uint8Array | StreamingBody | null,
+    /** The client's headers as pairs, made once for every try; let go before the last one waits. */
+    private clientHeaders: HeaderPairs,
+    /** Let go (when whole) before the last try waits, as the headers are. */
+    private body: Uint8Array | StreamingBody | null,
     /** The path on the endpoint, for a route that is not adapted. */
     private readonly path: string,
     private readonly model: string | undefined,
@@ -455,10 +463,9 @@ class ProxyCall {
   }
 
   /** Sends the request to its first candidate, then (through its tries' hooks) to the next ones until
-   * one answers: no frame or promise of its own waits for the head. */
-  start(resolve: (response: Response) => void, reject: (error: unknown) => void): void {
-    this.resolve = resolve;
-    this.reject = reject;
+   * one answers: no frame or promise of its own waits for the head. The answer goes to the context
+   * (RouteContext.answer, or .fail for a failure of olla's own: the server answers 500). */
+  start(): void {
     this.next();
   }
 
@@ -468,11 +475,11 @@ class ProxyCall {
     try {
       endpoint = this.pick();
       if (endpoint === undefined) {
-        this.resolve(this.allFailed());
+        this.context.answer(this.allFailed());
         return;
       }
     } catch (error) {
-      this.reject(error);
+      this.context.fail(error);
       return;
     }
     let made: Attempt | Promise<Attempt>;
@@ -501,8 +508,25 @@ class ProxyCall {
       this.failed(attempt.endpoint, error, attempt);
       return;
     }
-    // The client has encoded (or copied) the headers by now: a waiting request need not keep them.
+    // The client has encoded (or copied) the headers and a whole body by now: a waiting request need
+    // not keep them.
     attempt.headers = NO_HEADERS;
+    if (attempt.body instanceof Uint8Array) attempt.body = null;
+    // No candidate is left to replay the request on: what a replay needs need not wait with it (a
+    // body still arriving stays: its upload's failure is read in failure()).
+    if (this.isLastTry()) {
+      this.clientHeaders = NO_HEADERS;
+      if (this.body instanceof Uint8Array) this.body = null;
+      this.candidates = NO_ENDPOINTS;
+      this.tiers = NO_TIERS;
+    }
+  }
+
+  /** The endpoint being tried is the only candidate left. */
+  private isLastTry(): boolean {
+    if (this.candidates.length > 1) return false;
+    for (const tier of this.tiers) if (tier.length > 0) return false;
+    return true;
   }
 
   /** The next endpoint to try (its circuit lets the request through), or undefined when none is left. */
@@ -586,9 +610,9 @@ class ProxyCall {
     try {
       const answer = this.failure(endpoint, error, attempt);
       if (answer === undefined) this.next();
-      else this.resolve(answer);
+      else this.context.answer(answer);
     } catch (failure) {
-      this.reject(failure);
+      this.context.fail(failure);
     }
   }
 
@@ -625,14 +649,15 @@ class ProxyCall {
       tried.push({ endpoint: endpoint.name, error: describe(error) });
       (record.attempts ??= []).push({ endpoint: endpoint.name, failure: failureCause(error) });
       record.endpoint = undefined;
+      // (On the last try the candidates were let go already: none remain.)
+      this.candidates = this.candidates.filter((candidate) => candidate !== endpoint);
+      this.tiers = this.tiers.map((tier) => tier.filter((candidate) => candidate !== endpoint));
       deps.logger.warn("endpoint failed, trying the next", {
         request_id: record.requestId,
         endpoint: endpoint.name,
         error: describe(error),
-        remaining: this.candidates.length - 1,
+        remaining: this.candidates.length,
       });
-      this.candidates = this.candidates.filter((candidate) => candidate !== endpoint);
-      this.tiers = this.tiers.map((tier) => tier.filter((candidate) => candidate !== endpoint));
       return undefined;
     }
     endpoint.breaker.failure();
@@ -663,10 +688,10 @@ class ProxyCall {
   answered(attempt: Attempt, response: Response): void {
     try {
       const answer = this.answer(attempt, response);
-      if (answer instanceof Promise) answer.then(this.resolve, this.reject);
-      else this.resolve(answer);
+      if (answer instanceof Promise) answerWhenRead(answer, this.context);
+      else this.context.answer(answer);
     } catch (error) {
-      this.reject(error);
+      this.context.fail(error);
     }
   }
 
@@ -765,10 +790,10 @@ function proxyRequest(
     const made = callFor(deps, request, context, adapter, null, {});
     // An answer at once (an error) needs no promise.
     if (made instanceof Response) return made;
-    if (made instanceof Promise) return answerLater(made);
-    const { promise, resolve, reject } = Promise.withResolvers<Response>();
-    made.start(resolve, reject);
-    return promise;
+    if (made instanceof Promise) return answerLater(made, context);
+    const answer = context.later();
+    made.start();
+    return answer;
   }
   const limit = adapter ? adapter.maxBodySize : deps.maxBodySize;
   // Read whole: a known length within the limit, short of what is streamed on (adapters read every body
@@ -777,35 +802,30 @@ function proxyRequest(
     length <= (limit > 0 ? limit : Number.POSITIVE_INFINITY) &&
     (adapter !== undefined || length < STREAM_BODY_MIN);
   if (whole) return new BodyIntake(deps, request, context, adapter, limit).read();
-  return answerLater(prepareCall(deps, request, context, adapter));
+  return answerLater(prepareCall(deps, request, context, adapter), context);
 }
 
 // The closures that wait for a promise live in functions of their own: a function that makes a closure
 // anywhere in its body gets a scope object on every call, the calls that make none included.
 
 /** The client's answer once `made` (the call, or an answer) is ready. */
-function answerLater(made: Promise<Response | ProxyCall>): Promise<Response> {
-  const { promise, resolve, reject } = Promise.withResolvers<Response>();
-  beginLater(made, resolve, reject);
-  return promise;
+function answerLater(made: Promise<Response | ProxyCall>, context: RouteContext): Promise<Response> {
+  const answer = context.later();
+  beginLater(made, context);
+  return answer;
 }
 
-function beginLater(
-  made: Promise<Response | ProxyCall>,
-  resolve: (response: Response) => void,
-  reject: (error: unknown) => void,
-): void {
-  made.then((call) => begin(call, resolve, reject), reject);
+function beginLater(made: Promise<Response | ProxyCall>, context: RouteContext): void {
+  made.then(
+    (call) => begin(call, context),
+    (error: unknown) => context.fail(error),
+  );
 }
 
 /** Hands the client's answer on: at once, or once a call's endpoint answered. */
-function begin(
-  made: Response | ProxyCall,
-  resolve: (response: Response) => void,
-  reject: (error: unknown) => void,
-): void {
-  if (made instanceof Response) resolve(made);
-  else made.start(resolve, reject);
+function begin(made: Response | ProxyCall, context: RouteContext): void {
+  if (made instanceof Response) context.answer(made);
+  else made.start();
 }
 
 /** Reads a request's body of known length whole, within what is left of server.read_timeout (its
@@ -816,8 +836,6 @@ class BodyIntake implements BodyWaiter {
   nextWaiter: BodyWaiter | null = null;
   private timeoutMs = 0;
   private settled = false;
-  private resolve: (response: Response) => void = noAnswer;
-  private reject: (error: unknown) => void = noAnswer;
 
   constructor(
     private readonly deps: ProxyDeps,
@@ -828,11 +846,7 @@ class BodyIntake implements BodyWaiter {
   ) {}
 
   read(): Promise<Response> {
-    // An executor, not Promise.withResolvers: a little cheaper, measured, and no result object.
-    const promise = new Promise<Response>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    const answer = this.context.later();
     const timeoutMs = bodyTimeoutMs(this.deps, this.context.record);
     if (timeoutMs > 0) {
       this.timeoutMs = timeoutMs;
@@ -843,13 +857,13 @@ class BodyIntake implements BodyWaiter {
       (bytes) => this.arrived(bytes),
       (error: unknown) => this.failed(error),
     );
-    return promise;
+    return answer;
   }
 
   /** server.read_timeout passed with the body still arriving: 408 (what arrives later is dropped). */
   expire(): void {
     if (this.settle())
-      this.resolve(bodyReadFailure(this.family, new BodyTimeoutError(this.timeoutMs), this.limit));
+      this.context.answer(bodyReadFailure(this.family, new BodyTimeoutError(this.timeoutMs), this.limit));
   }
 
   private get family(): ApiFamily {
@@ -870,15 +884,15 @@ class BodyIntake implements BodyWaiter {
     try {
       const facts = inspectBody(bytes, this.request.headers.get("content-type"));
       const made = callFor(this.deps, this.request, this.context, this.adapter, bytes, facts);
-      if (made instanceof Promise) beginLater(made, this.resolve, this.reject);
-      else begin(made, this.resolve, this.reject);
+      if (made instanceof Promise) beginLater(made, this.context);
+      else begin(made, this.context);
     } catch (error) {
-      this.reject(error);
+      this.context.fail(error);
     }
   }
 
   private failed(error: unknown): void {
-    if (this.settle()) this.resolve(bodyReadFailure(this.family, error, this.limit));
+    if (this.settle()) this.context.answer(bodyReadFailure(this.family, error, this.limit));
   }
 }
 

@@ -14,7 +14,9 @@ export interface UpstreamRequest {
   /** Already filtered by the caller (no hop-by-hop, no host); the client sets Host and framing itself.
    * Read during `request()` itself (encoded or copied), so the caller may let go of them once it returns. */
   headers: Headers | HeaderPairs;
-  /** The whole body, or a body still arriving (forwarded as it comes, kept whole for a replay). */
+  /** The whole body, or a body still arriving (forwarded as it comes, kept whole for a replay). A whole
+   * body is read during `send()` itself (encoded with the head), so the caller may let go of it once
+   * send() returns; a body still arriving is followed until the response head. */
   body: Uint8Array | StreamingBody | null;
   /** Client went away or a deadline passed: abort at once and destroy the upstream socket. */
   signal?: AbortSignal;

@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { apiFamily, createRouter, errorBody, type RouteContext } from "../../../src/http/index.ts";
 
 function context(path: string): RouteContext {
+  // The router never answers later; these settle a promise as the server's context does.
+  let settle: (response: Response) => void = () => {};
   return {
     url: new URL(`http://olla.test${path}`),
     server: { timeout: () => {} },
@@ -21,6 +23,9 @@ function context(path: string): RouteContext {
     },
     finish: () => {},
     dispatched: () => {},
+    later: () => new Promise<Response>((resolve) => (settle = resolve)),
+    answer: (response) => settle(response),
+    fail: (error) => settle(new Response(String(error), { status: 500 })),
   };
 }
 

@@ -5,7 +5,7 @@
 
 import { afterAll, expect, test } from "bun:test";
 import { createRouter, type Guard, startHttpServer } from "../../../src/http/index.ts";
-import type { RequestRecord } from "../../../src/http/router.ts";
+import type { RequestRecord, RouteContext } from "../../../src/http/router.ts";
 import { createLogger } from "../../../src/log/index.ts";
 
 const logged: string[] = [];
@@ -26,6 +26,25 @@ const routes = ["/now/", "/later/"].flatMap((prefix) => [
     handler: async () => {
       await Bun.sleep(5);
       return new Response("async");
+    },
+  },
+  {
+    // The proxy's way: the context's own promise, settled by answer() (the server adds no reaction).
+    methods: ["GET"],
+    path: `${prefix}context`,
+    handler: (_request: Request, context: RouteContext) => {
+      const answer = context.later();
+      setTimeout(() => context.answer(new Response("context")), 5);
+      return answer;
+    },
+  },
+  {
+    methods: ["GET"],
+    path: `${prefix}context-fails`,
+    handler: (_request: Request, context: RouteContext) => {
+      const answer = context.later();
+      setTimeout(() => context.fail(new Error("route broke through its context")), 5);
+      return answer;
     },
   },
   {
@@ -67,7 +86,7 @@ async function get(path: string) {
 }
 
 for (const guardWhen of ["now", "later"]) {
-  for (const route of ["sync", "async"]) {
+  for (const route of ["sync", "async", "context"]) {
     test(`guard ${guardWhen}, route answers ${route}: id, guard headers, finished record`, async () => {
       const path = `/${guardWhen}/${route}`;
       const { response, text, record } = await get(path);
@@ -76,9 +95,11 @@ for (const guardWhen of ["now", "later"]) {
       expect(response.headers.get("x-olla-request-id")).toBe(`id-${path.replaceAll("/", "-")}`);
       expect(response.headers.get("x-ratelimit-remaining")).toBe("9");
       expect(record?.status).toBe(200);
+      // Completed once: the record ends once.
+      expect(ended.filter((r) => r.path === path)).toHaveLength(1);
     });
   }
-  for (const route of ["throws", "rejects"]) {
+  for (const route of ["throws", "rejects", "context-fails"]) {
     test(`guard ${guardWhen}, route ${route}: a JSON 500 from olla, logged, record finished`, async () => {
       const path = `/${guardWhen}/${route}`;
       const { response, text, record } = await get(path);
@@ -87,7 +108,11 @@ for (const guardWhen of ["now", "later"]) {
       expect(response.headers.get("x-olla-request-id")).toBe(`id-${path.replaceAll("/", "-")}`);
       expect(response.headers.get("x-ratelimit-remaining")).toBe("9");
       expect(record?.status).toBe(500);
-      const message = route === "throws" ? "route broke at once" : "route broke later";
+      const message = {
+        throws: "route broke at once",
+        rejects: "route broke later",
+        "context-fails": "route broke through its context",
+      }[route]!;
       expect(logged.some((line) => line.includes("request failed") && line.includes(message))).toBe(true);
     });
   }
