@@ -185,8 +185,8 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       if (ended.push(record) === 1) queueMicrotask(drainEnded);
     },
     dispatched: options.onDispatch,
-    complete: (response, context) => completeAnswer(response, context, context.extra, context.corsRequest),
-    internalError: (error, context) => internalError(error, context),
+    complete: completeAnswer,
+    internalError,
   };
 
   /** A guard that had to wait (a shared rate-limit store): the rest of the request after it. */
@@ -195,31 +195,25 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
     request: Request,
     context: RequestContext,
   ): Promise<Response> {
-    let extra: Record<string, string> | undefined;
     let response: Response;
     try {
       const guarded = await pending;
-      extra = context.extra = guarded?.headers;
+      context.extra = guarded?.headers;
       response = guarded?.response ?? (await router(request, context));
       // Completed already by the context (see RequestContext.answer).
       if (context.answersLater) return response;
     } catch (error) {
       response = internalError(error, context);
     }
-    return completeAnswer(response, context, extra, cors ? request : undefined);
+    return completeAnswer(response, context);
   }
 
   /** completeAnswer once the handler's answer is ready. A function of its own: a closure in the fetch
    * handler would give every request a scope object, the ones answered at once included. */
-  function completeLater(
-    response: Promise<Response>,
-    context: RequestContext,
-    extra: Record<string, string> | undefined,
-    corsRequest: Request | undefined,
-  ): Promise<Response> {
+  function completeLater(response: Promise<Response>, context: RequestContext): Promise<Response> {
     return response.then(
-      (answer) => completeAnswer(answer, context, extra, corsRequest),
-      (error: unknown) => completeAnswer(internalError(error, context), context, extra, corsRequest),
+      (answer) => completeAnswer(answer, context),
+      (error: unknown) => completeAnswer(internalError(error, context), context),
     );
   }
 
@@ -232,14 +226,10 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
     return errorResponse(apiFamily(record.path), 500, "internal error in olla", { code: "internal_error" });
   }
 
-  /** What every answer gets on its way out (request id, guard and CORS headers); an answer that is not
-   * streamed on is over for the record now. `request` is present when CORS is on. */
-  function completeAnswer(
-    response: Response,
-    context: RequestContext,
-    extra: Record<string, string> | undefined,
-    request: Request | undefined,
-  ): Response {
+  /** What every answer gets on its way out (request id, the context's guard and CORS headers); an answer
+   * that is not streamed on is over for the record now. */
+  function completeAnswer(response: Response, context: RequestContext): Response {
+    const { extra, corsRequest } = context;
     const record = context.record;
     const requestId = record.requestId;
     // Reading response.headers makes a Headers object per answer: skipped when the id is in already.
@@ -247,7 +237,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
     // Anthropic's SDKs report this header with every error.
     if (record.path.startsWith("/olla/anthropic/")) response.headers.set("request-id", requestId);
     if (extra) for (const name in extra) response.headers.set(name, extra[name]!);
-    if (request) cors?.decorate(request, response);
+    if (corsRequest) cors?.decorate(corsRequest, response);
     record.status = response.status;
     if (!record.deferred) {
       if (record.bytesOut === 0) record.bytesOut = Number(response.headers.get("content-length") ?? 0) || 0;
@@ -296,25 +286,23 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
         // Not an async function: its frame would keep the Request and every local here until the
         // answer's head arrives, which can take minutes (a cold model load) for thousands of requests.
         // Only CORS needs the Request at the end.
-        const corsRequest = cors ? request : undefined;
-        context.corsRequest = corsRequest;
-        let extra: Record<string, string> | undefined;
+        context.corsRequest = cors ? request : undefined;
         let response: Response | Promise<Response>;
         try {
           const preflight = cors?.preflight(request);
           // Guards answer synchronously unless a shared (Redis) store is involved: no await, no extra turn.
           const guarded = preflight ? undefined : options.guard?.(request, context);
           if (guarded instanceof Promise) return guardedLater(guarded, request, context);
-          extra = context.extra = guarded?.headers;
+          context.extra = guarded?.headers;
           response = preflight ?? guarded?.response ?? router(request, context);
         } catch (error) {
           response = internalError(error, context);
         }
         if (response instanceof Promise) {
           // The context's own promise (later()) settles with a completed answer: nothing to add.
-          return context.answersLater ? response : completeLater(response, context, extra, corsRequest);
+          return context.answersLater ? response : completeLater(response, context);
         }
-        return completeAnswer(response, context, extra, corsRequest);
+        return completeAnswer(response, context);
       },
       error(error) {
         logger.error("unhandled server error", { error });

@@ -289,14 +289,6 @@ const NO_ENDPOINTS: Endpoint[] = [];
 
 const NO_TIERS: Endpoint[][] = [];
 
-/** The client's answer once `answer` (read whole first) is ready. */
-function answerWhenRead(answer: Promise<Response>, context: RouteContext): void {
-  answer.then(
-    (response) => context.answer(response),
-    (error: unknown) => context.fail(error),
-  );
-}
-
 /** An answer with the headers an Attempt made (responseHeaders), X-Olla-Request-ID among them: the
  * server need not add it (nor make a Headers object to do so). */
 function withAttemptHeaders(record: RequestRecord, response: Response): Response {
@@ -688,7 +680,7 @@ class ProxyCall {
   answered(attempt: Attempt, response: Response): void {
     try {
       const answer = this.answer(attempt, response);
-      if (answer instanceof Promise) answerWhenRead(answer, this.context);
+      if (answer instanceof Promise) beginLater(answer, this.context);
       else this.context.answer(answer);
     } catch (error) {
       this.context.fail(error);
@@ -790,10 +782,7 @@ function proxyRequest(
     const made = callFor(deps, request, context, adapter, null, {});
     // An answer at once (an error) needs no promise.
     if (made instanceof Response) return made;
-    if (made instanceof Promise) return answerLater(made, context);
-    const answer = context.later();
-    made.start();
-    return answer;
+    return answerLater(made, context);
   }
   const limit = adapter ? adapter.maxBodySize : deps.maxBodySize;
   // Read whole: a known length within the limit, short of what is streamed on (adapters read every body
@@ -808,10 +797,14 @@ function proxyRequest(
 // The closures that wait for a promise live in functions of their own: a function that makes a closure
 // anywhere in its body gets a scope object on every call, the calls that make none included.
 
-/** The client's answer once `made` (the call, or an answer) is ready. */
-function answerLater(made: Promise<Response | ProxyCall>, context: RouteContext): Promise<Response> {
+/** The client's answer, once the call (or a promise of it, or of an answer) has one. */
+function answerLater(
+  made: ProxyCall | Promise<Response | ProxyCall>,
+  context: RouteContext,
+): Promise<Response> {
   const answer = context.later();
-  beginLater(made, context);
+  if (made instanceof ProxyCall) made.start();
+  else beginLater(made, context);
   return answer;
 }
 
