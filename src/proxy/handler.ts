@@ -354,7 +354,7 @@ class Attempt implements UpstreamRequest, AnswerHooks {
   }
 
   /** The client's headers: the endpoint's made safe, olla's added (X-Olla-Request-ID is the server's). */
-  responseHeaders(upstream: HeaderPairs): HeaderPairs {
+  responseHeaders(upstream: HeaderPairs): Headers {
     this.responseTimeMs = performance.now() - this.context.record.started;
     this.body = null;
     const head = clientResponseHeaders(upstream, {
@@ -364,11 +364,12 @@ class Attempt implements UpstreamRequest, AnswerHooks {
     });
     this.contentType = head.contentType;
     this.contentLength = head.contentLength;
+    const headers = head.headers;
     const routing = this.routing;
-    if (routing) for (const pair of routing) head.headers.push(pair);
-    if (this.mode !== undefined) head.headers.push(["x-olla-mode", this.mode]);
-    head.headers.push(["x-olla-request-id", this.context.record.requestId]);
-    return head.headers;
+    if (routing) for (const [name, value] of routing) headers.append(name, value);
+    if (this.mode !== undefined) headers.set("x-olla-mode", this.mode);
+    headers.set("x-olla-request-id", this.context.record.requestId);
+    return headers;
   }
 
   /** The endpoint's in-flight count drops once, whichever way the answer ends. */
