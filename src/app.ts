@@ -41,6 +41,7 @@ import { createInspector, type Logger, writeAccessLog } from "./log/index.ts";
 import { AUTO_PROFILE, type PlatformProfile } from "./profiles/profile.ts";
 import { dashboardRoutes } from "./dashboard/index.ts";
 import { createUpstreamClient } from "./proxy/engine.ts";
+import type { UpstreamClient } from "./proxy/upstream/index.ts";
 import { anthropicRoutes } from "./proxy/anthropic-routes.ts";
 import { type ProxyDeps, proxyRoutes } from "./proxy/handler.ts";
 import { createModelDiscovery, type ModelDiscovery } from "./models/discovery.ts";
@@ -58,6 +59,8 @@ export interface App {
   server: HttpServer;
   endpoints: readonly Endpoint[];
   health: HealthScheduler;
+  /** The upstream client of proxy.engine, which every proxied request is sent with. */
+  upstream: UpstreamClient;
   /** Graceful stop: in-flight requests get up to server.shutdown_timeout to finish. */
   stop(): Promise<{ drained: boolean }>;
 }
@@ -381,6 +384,7 @@ export async function startApp(
     server,
     endpoints,
     health,
+    upstream: client,
     async stop() {
       health.stop();
       discovery?.stop();

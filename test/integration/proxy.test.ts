@@ -397,6 +397,55 @@ describe("failover", () => {
     await recover();
   });
 
+  // What waits with a request is held as long as its endpoint takes (minutes for a cold model load):
+  // the body stays only while another endpoint is left to replay it on.
+  test("a waiting request keeps its body for a replay, and lets it go on the last endpoint", async () => {
+    async function collected(ref: WeakRef<object>): Promise<boolean> {
+      for (let i = 0; i < 20 && ref.deref() !== undefined; i++) {
+        await Bun.sleep(5);
+        Bun.gc(true);
+      }
+      return ref.deref() === undefined;
+    }
+    // The bodies as each try hands them to the (real) upstream client: weakly, so only olla holds them.
+    const upstream = olla.app.upstream;
+    const send = upstream.send;
+    const sent: WeakRef<object>[] = [];
+    upstream.send = (req) => {
+      if (req.body instanceof Uint8Array) sent.push(new WeakRef(req.body));
+      return send.call(upstream, req);
+    };
+    first.set({ hang: ["/api/generate"] });
+    second.set({ hang: ["/api/generate"] });
+    let settled = false;
+    const abort = new AbortController();
+    const answer = fetch(`${olla.url}/olla/api/generate`, {
+      method: "POST",
+      body: JSON.stringify({ model: "llama3.2:latest", prompt: "x", stream: false }),
+      signal: abort.signal,
+    })
+      .catch(() => undefined)
+      .finally(() => {
+        settled = true;
+      });
+    try {
+      await until(() => first.counters.inFlight === 1, 2000, "the first endpoint has the request");
+      expect(await collected(sent[0]!)).toBe(false);
+      // The first endpoint's header timeout (500 ms): replayed on the second, the last one left.
+      await until(() => second.counters.inFlight === 1, 2000, "the second endpoint has the replay");
+      expect(sent.length).toBe(2);
+      expect(await collected(sent[1]!)).toBe(true);
+      // Still waiting on the second endpoint: the body went while the request was held, not with it.
+      expect(settled).toBe(false);
+    } finally {
+      upstream.send = send;
+      abort.abort();
+      await answer;
+      second.set({ hang: false });
+      await recover();
+    }
+  });
+
   test("upstream HTTP errors pass through as they are", async () => {
     first.set({ fail: { status: 500, paths: ["/api/generate"], times: 1 } });
     const response = await generate();
