@@ -1,5 +1,6 @@
 // Test support: fake inference servers that speak the real wire formats, and helpers to read streams
 // and bound waits. Import from here, not from the files behind it.
+export { collected } from "./collected.ts";
 export { replyTokens } from "./fake-content.ts";
 export { defaultModels } from "./fake-models.ts";
 export { OLLAMA_VERSION } from "./fake-ollama.ts";

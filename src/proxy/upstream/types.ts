@@ -27,8 +27,8 @@ export interface UpstreamRequest {
   // implement them on a class instead of allocating closures per request.
   /** The headers the returned Response carries (pairs or a Headers), made from the endpoint's (in
    * order; names lowercase from the pooled client and from fetch). Called once, when the head arrives;
-   * absent, the endpoint's headers are kept. Clients read `body` only before this call (a retry on a fresh socket sends it again),
-   * so the caller may let go of it here. */
+   * absent, the endpoint's headers are kept. Clients read `body` only before this call (a retry on a
+   * fresh socket sends it again), so the caller may let go of it here. */
   responseHeaders?: (headers: HeaderPairs) => HeaderPairs | Headers;
   /** Told once when a delivered response ends: its body complete, failed, or cancelled by the consumer.
    * Lets the caller observe a stream (in-flight counts, logs) without wrapping it in another stream. */

@@ -20,6 +20,7 @@ import {
   waitFor,
   within,
 } from "./raw-server.ts";
+import { collected } from "../../../support/index.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -646,16 +647,6 @@ describe("pooled client: late arming (no listener or timers for the first 25 ms)
 });
 
 describe("pooled client: what a long stream keeps", () => {
-  /** Collected once nothing but `ref` points at it. Full collections some turns apart: a pointer may
-   * linger for a while in a register or on the stack (the collector scans them conservatively). */
-  async function collected(ref: WeakRef<object>): Promise<boolean> {
-    for (let i = 0; i < 20 && ref.deref() !== undefined; i++) {
-      await Bun.sleep(10);
-      Bun.gc(true);
-    }
-    return ref.deref() === undefined;
-  }
-
   for (const [label, release] of [
     ["the caller lets go at the head", true],
     ["the caller keeps it", false],
