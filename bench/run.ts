@@ -424,6 +424,46 @@ async function observabilityCost(engine: string) {
   });
 }
 
+/** Olla and the floor in the same rounds (the order turns each round), with direct runs between them: the
+ * machine's speed drifts by a fifth from hour to hour, so figures of olla and the floor measured minutes
+ * apart (sections 1 of each) can differ by more than olla's own work. Here both see the same hour. */
+async function besideFloor() {
+  const pair = [await startOlla("olla"), await startOlla(FLOOR)];
+  const targets = pair.map((olla) => ({ url: olla.url, pid: olla.proc.pid }));
+  const rows = pair.map(() => [] as Row[]);
+  const rounds = quick ? 2 : 8;
+  const seconds = quick ? 2 : 3;
+  try {
+    for (const connections of [1, 256]) {
+      const direct: number[] = [];
+      const runs = targets.map(() => [] as { p50Us: number; cpuUs: number }[]);
+      for (let i = 0; i < rounds; i++) {
+        direct.push(
+          (await wrk(`${upstream.fast}/v1/chat/completions`, chatBody, connections, seconds)).p50Us,
+        );
+        for (const index of i % 2 === 0 ? [0, 1] : [1, 0]) {
+          runs[index]!.push(await throughOlla(targets[index]!, connections, seconds));
+        }
+      }
+      runs.forEach((list, index) => {
+        rows[index]!.push({
+          concurrency: connections,
+          "added p50 µs": Math.round(median(list.map((r) => r.p50Us)) - median(direct)),
+          "olla CPU µs/request": round(median(list.map((r) => r.cpuUs)), 1),
+        });
+      });
+      console.log("beside the floor", connections, rows[0]!.at(-1), rows[1]!.at(-1));
+    }
+  } finally {
+    for (const olla of pair) {
+      olla.proc.kill("SIGTERM");
+      await olla.proc.exited;
+    }
+  }
+  const section = `8. Beside the floor, interleaved (wrk, ${rounds} rounds of ${seconds} s, olla and the floor in turn)`;
+  report.push({ engine: "olla", section, rows: rows[0]! }, { engine: FLOOR, section, rows: rows[1]! });
+}
+
 /** Streams until `marker` (the answer's first word) has arrived; ms from the request. */
 async function timeToText(url: string, body: string, marker: string): Promise<number> {
   const started = performance.now();
@@ -529,6 +569,7 @@ try {
     if (!skip.has("observability") && engine !== FLOOR) await observabilityCost(engine);
     if (!skip.has("held") && !flags.binary) await heldMemory(engine);
   }
+  if (!skip.has("beside-floor") && engines.includes("olla") && engines.includes(FLOOR)) await besideFloor();
 } finally {
   upstreamProc.kill("SIGTERM");
   await upstreamProc.exited;
@@ -581,6 +622,22 @@ function targetSummary(): string[] {
     {
       what: "proxy CPU µs/request c=256",
       section: "1.",
+      column: "olla CPU µs/request",
+      key: "concurrency",
+      at: 256,
+      limit: 40,
+    },
+    {
+      what: "added p50 µs c=1, interleaved with the floor",
+      section: "8.",
+      column: "added p50 µs",
+      key: "concurrency",
+      at: 1,
+      limit: 120,
+    },
+    {
+      what: "proxy CPU µs/request c=256, interleaved with the floor",
+      section: "8.",
       column: "olla CPU µs/request",
       key: "concurrency",
       at: 256,
