@@ -460,7 +460,7 @@ async function besideFloor() {
       await olla.proc.exited;
     }
   }
-  const section = `8. Beside the floor, interleaved (wrk, ${rounds} rounds of ${seconds} s, olla and the floor in turn)`;
+  const section = `9. Beside the floor, interleaved (wrk, ${rounds} rounds of ${seconds} s, olla and the floor in turn)`;
   report.push({ engine: "olla", section, rows: rows[0]! }, { engine: FLOOR, section, rows: rows[1]! });
 }
 
@@ -629,7 +629,7 @@ function targetSummary(): string[] {
     },
     {
       what: "added p50 µs c=1, interleaved with the floor",
-      section: "8.",
+      section: "9.",
       column: "added p50 µs",
       key: "concurrency",
       at: 1,
@@ -637,7 +637,7 @@ function targetSummary(): string[] {
     },
     {
       what: "proxy CPU µs/request c=256, interleaved with the floor",
-      section: "8.",
+      section: "9.",
       column: "olla CPU µs/request",
       key: "concurrency",
       at: 256,
