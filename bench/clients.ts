@@ -9,32 +9,56 @@ export interface StreamTiming {
   reads: number;
 }
 
-/** Runs `rounds` rounds of `concurrency` streamed requests and times each one. */
+/** One streamed request, timed from sending it to each body read. */
+async function timeStream(url: string, body: string): Promise<StreamTiming> {
+  const started = performance.now();
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
+  let first = Number.NaN;
+  let last = 0;
+  let maxGap = 0;
+  let reads = 0;
+  for await (const _ of response.body!) {
+    const now = performance.now();
+    if (reads === 0) first = now - started;
+    else maxGap = Math.max(maxGap, now - last);
+    last = now;
+    reads++;
+  }
+  return { ttfcMs: first, maxGapMs: maxGap, reads };
+}
+
+/** Runs `rounds` rounds of `concurrency` streamed requests sent at the same instant (a burst) and times
+ *  each one. */
 export async function streamTimings(url: string, body: string, concurrency: number, rounds: number) {
   const timings: StreamTiming[] = [];
   for (let round = 0; round < rounds; round++) {
-    const batch = Array.from({ length: concurrency }, async () => {
-      const started = performance.now();
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-      });
-      let first = Number.NaN;
-      let last = 0;
-      let maxGap = 0;
-      let reads = 0;
-      for await (const _ of response.body!) {
-        const now = performance.now();
-        if (reads === 0) first = now - started;
-        else maxGap = Math.max(maxGap, now - last);
-        last = now;
-        reads++;
-      }
-      timings.push({ ttfcMs: first, maxGapMs: maxGap, reads });
-    });
-    await Promise.all(batch);
+    timings.push(...(await Promise.all(Array.from({ length: concurrency }, () => timeStream(url, body)))));
   }
+  return timings;
+}
+
+/** `concurrency` clients, each sending `perClient` streamed requests one after another, as wrk holds a
+ *  concurrency: a stream starts whenever one ends. Their first requests are spread evenly over
+ *  `spreadMs` (about one stream's length), so the clients keep apart as independent users do instead
+ *  of all starting together at every round. */
+export async function steadyStreamTimings(
+  url: string,
+  body: string,
+  concurrency: number,
+  perClient: number,
+  spreadMs: number,
+) {
+  const timings: StreamTiming[] = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, client) => {
+      await Bun.sleep((client * spreadMs) / concurrency);
+      for (let i = 0; i < perClient; i++) timings.push(await timeStream(url, body));
+    }),
+  );
   return timings;
 }
 
