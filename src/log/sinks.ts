@@ -1,5 +1,5 @@
 // Where log lines go: stdout, stderr, or an append-only file (created with its folder). Lines are
-// gathered for a few milliseconds and leave in one write (see LineBuffer); what is pending goes out
+// gathered for up to LOG_FLUSH_MS and leave in one write (see LineBuffer); what is pending goes out
 // synchronously at exit.
 
 import { createWriteStream, mkdirSync, writeSync } from "node:fs";
