@@ -181,7 +181,7 @@ async function firstChunk(engine: string, olla: string) {
   // spread over one stream's length (about 0.5 s). The issue's own reference figures come from such a
   // load: its fetch pass-through added 1.10 ms at c=64 with 83 µs of CPU per request, where 64 requests
   // sent at the same instant would wait behind 32 set-ups each, 2.7 ms. The burst is shown too, as a
-  // row of its own: how long the 64th of 64 simultaneous requests waits.
+  // row of its own: how long requests sent 64 at the same instant wait.
   const loads: {
     concurrency: number | string;
     rounds: number;

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { LineBuffer } from "../../../src/log/line-buffer.ts";
+import { LOG_FLUSH_MS, LineBuffer } from "../../../src/log/line-buffer.ts";
 
 const decoder = new TextDecoder();
 
@@ -23,6 +23,16 @@ test("lines written close together leave in one write, after the delay", async (
   lines.write("d\n");
   await Bun.sleep(40);
   expect(writes).toEqual(["a\nb\nc\n", "d\n"]);
+});
+
+test("by default a line waits LOG_FLUSH_MS for others, and no longer", async () => {
+  const { writes, lines } = collect();
+  lines.write("a\n");
+  await Bun.sleep(LOG_FLUSH_MS / 2);
+  lines.write("b\n");
+  expect(writes).toEqual([]);
+  await Bun.sleep(LOG_FLUSH_MS / 2 + 50);
+  expect(writes).toEqual(["a\nb\n"]);
 });
 
 test("a burst past 64 KiB is written at once, without waiting for the timer", () => {
