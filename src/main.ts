@@ -10,13 +10,18 @@ import type { Config } from "./config/schema.ts";
 import { resolveSecrets } from "./config/secrets.ts";
 import { encodeHandoff, takeHandoff } from "./handoff.ts";
 import { ListenError } from "./http/index.ts";
-import { createLogger, type Logger, openSink } from "./log/index.ts";
+import { createLogger, LOG_MAX_PENDING_BYTES, type Logger, openSink } from "./log/index.ts";
 import { relaunchEnv } from "./runtime.ts";
 import { BUILD, versionLine } from "./version.ts";
 
 function createRootLogger(config: Config): { logger: Logger; close: () => Promise<void> } {
-  const sink = openSink(config.logging.output, config.logging.file);
-  const logger = createLogger({
+  const sink = openSink(config.logging.output, config.logging.file, (lines) =>
+    logger.warn("log output fell behind: lines dropped", {
+      dropped_lines: lines,
+      queue_limit_bytes: LOG_MAX_PENDING_BYTES,
+    }),
+  );
+  const logger: Logger = createLogger({
     level: config.logging.level,
     format: config.logging.format,
     write: sink.lines,
