@@ -10,17 +10,19 @@ import type { Config } from "./config/schema.ts";
 import { resolveSecrets } from "./config/secrets.ts";
 import { encodeHandoff, takeHandoff } from "./handoff.ts";
 import { ListenError } from "./http/index.ts";
-import { createLogger, LOG_MAX_PENDING_BYTES, type Logger, openSink } from "./log/index.ts";
+import { createLogger, LOG_MAX_PENDING_BYTES, LogFileError, type Logger, openSink } from "./log/index.ts";
 import { relaunchEnv } from "./runtime.ts";
 import { BUILD, versionLine } from "./version.ts";
 
 function createRootLogger(config: Config): { logger: Logger; close: () => Promise<void> } {
-  const sink = openSink(config.logging.output, config.logging.file, (lines) =>
-    logger.warn("log output fell behind: lines dropped", {
-      dropped_lines: lines,
-      queue_limit_bytes: LOG_MAX_PENDING_BYTES,
-    }),
-  );
+  const sink = openSink(config.logging.output, config.logging.file, {
+    dropped: (lines) =>
+      logger.warn("log output fell behind: lines dropped", {
+        dropped_lines: lines,
+        queue_limit_bytes: LOG_MAX_PENDING_BYTES,
+      }),
+    lost: (lines, error) => logger.warn("log file writes failed: lines lost", { lost_lines: lines, error }),
+  });
   const logger: Logger = createLogger({
     level: config.logging.level,
     format: config.logging.format,
@@ -134,6 +136,10 @@ try {
   if (error instanceof ConfigError) {
     printProblems(error.problems);
     process.stderr.write("olla: configuration has errors; not starting (run `olla validate` for details)\n");
+    process.exit(EXIT_CONFIG);
+  }
+  if (error instanceof LogFileError) {
+    process.stderr.write(`olla: ${error.message}\n`);
     process.exit(EXIT_CONFIG);
   }
   if (error instanceof ListenError) {

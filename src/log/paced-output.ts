@@ -86,7 +86,8 @@ export function pacedOutput(stream: BatchStream, options: PacedOutputOptions = {
   };
 }
 
-function countLines(batch: Uint8Array): number {
+/** The lines in a batch of log lines (each ends in a newline). */
+export function countLines(batch: Uint8Array): number {
   let lines = 0;
   for (let at = batch.indexOf(LF); at !== -1; at = batch.indexOf(LF, at + 1)) lines++;
   return lines;

@@ -2,8 +2,8 @@
 // gathered for up to LOG_FLUSH_MS and leave in one write (see LineBuffer), no faster than the output
 // takes them (see PacedOutput); what is pending goes out synchronously at exit.
 
-import { createWriteStream, mkdirSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { writeSync } from "node:fs";
+import { openLogFile } from "./file-output.ts";
 import { LineBuffer } from "./line-buffer.ts";
 import { pacedOutput } from "./paced-output.ts";
 
@@ -19,49 +19,57 @@ export interface LogSink {
   isTerminal: boolean;
 }
 
-/**
- * @param onDropped told how many lines were dropped while the output was not keeping up, once it has
- * caught up again (the caller logs it: the sink comes before the logger).
- */
+/** What the sink tells the logger, which comes after it (each is a warning line of its own). */
+export interface SinkNotices {
+  /** Lines dropped while the output was not keeping up, told once it has caught up. */
+  dropped?: (lines: number) => void;
+  /** Lines a failed file write lost, told after the first write that went through again. */
+  lost?: (lines: number, error: Error) => void;
+}
+
+/** Throws LogFileError when logging.file cannot be opened. */
 export function openSink(
   output: "stdout" | "stderr" | "file",
   file: string,
-  onDropped?: (lines: number) => void,
+  notices: SinkNotices = {},
 ): LogSink {
   if (output === "file") {
-    mkdirSync(dirname(file), { recursive: true });
-    const stream = createWriteStream(file, { flags: "a" });
-    const paced = pacedOutput(stream, { onDropped });
+    const logFile = openLogFile(file, { onLost: notices.lost });
+    const paced = pacedOutput(logFile, { onDropped: notices.dropped });
     const lines = new LineBuffer((bytes) => paced.write(bytes));
+    writeAtExit(logFile.fd, paced.take, lines);
     return {
       lines,
       close: async () => {
         lines.flush();
         // A file that takes nothing more (a stuck network disk) must not hold the exit for long.
         await Promise.race([paced.idle(), Bun.sleep(CLOSE_WAIT_MS)]);
-        await new Promise((done) => stream.end(done));
+        logFile.close();
       },
       isTerminal: false,
     };
   }
   const stream = output === "stderr" ? process.stderr : process.stdout;
-  const fd = output === "stderr" ? 2 : 1;
   // A reader that went away (e.g. `olla | head`) must not take the server down with EPIPE.
   stream.on("error", () => {});
-  const paced = pacedOutput(stream, { onDropped });
+  const paced = pacedOutput(stream, { onDropped: notices.dropped });
   const lines = new LineBuffer((bytes) => paced.write(bytes));
-  // process.exit() skips pending timers: the last lines (a fatal error, "olla stopped") go out here,
-  // behind the batches still queued.
-  process.on("exit", () => {
-    try {
-      for (const batch of [...paced.take(), lines.take()]) if (batch.length > 0) writeSync(fd, batch);
-    } catch {
-      // Nothing left to tell.
-    }
-  });
+  writeAtExit(output === "stderr" ? 2 : 1, paced.take, lines);
   return {
     lines,
     close: async () => lines.flush(),
     isTerminal: Boolean(stream.isTTY),
   };
+}
+
+/** process.exit() skips pending timers: the last lines (a fatal error, "olla stopped") go out here,
+ * behind the batches still queued. */
+function writeAtExit(fd: number, queued: () => Uint8Array[], lines: LineBuffer): void {
+  process.on("exit", () => {
+    try {
+      for (const batch of [...queued(), lines.take()]) if (batch.length > 0) writeSync(fd, batch);
+    } catch {
+      // Nothing left to tell.
+    }
+  });
 }

@@ -234,6 +234,17 @@ describe("olla serve", () => {
     }
   });
 
+  test("a log file olla cannot open stops it at start-up, naming logging.file and the cause", async () => {
+    const { code, stderr } = await runOlla([], {
+      cwd: empty,
+      env: { OLLA_SERVER_PORT: "0", OLLA_LOGGING_OUTPUT: "file", OLLA_LOGGING_FILE: empty },
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain(`cannot open the log file ${empty} (logging.file)`);
+    expect(stderr).toContain("EISDIR");
+    expect(stderr).not.toContain("    at ");
+  });
+
   test("pretty and text formats start too", async () => {
     for (const format of ["pretty", "text"]) {
       const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts")], {

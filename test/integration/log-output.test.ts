@@ -1,9 +1,10 @@
-// The log's reader falls behind: the real olla process writes its access log to a pipe that the test
-// stops reading. olla keeps answering, holds at most LOG_MAX_PENDING_BYTES of lines, and once the
-// reader is back says how many lines it dropped; every line that arrives is whole.
+// Where the log cannot keep up, the real olla process keeps serving. Its access log goes to a pipe the
+// test stops reading: olla holds at most LOG_MAX_PENDING_BYTES of lines, and once the reader is back
+// says how many it dropped; every line that arrives is whole. Its log file is on a full disk: it says
+// so on stderr, once, and answers as before.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LOG_MAX_PENDING_BYTES } from "../../src/log/index.ts";
@@ -99,4 +100,65 @@ describe("a log reader that falls behind", () => {
       await olla.exited;
     }
   }, 90_000);
+});
+
+/** The TCP port a process listens on, from /proc (its log, where the address is told, is lost here). */
+function listeningPort(pid: number): number | undefined {
+  const sockets = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith("socket:[")) sockets.add(target.slice(8, -1));
+    } catch {
+      // Closed while listed.
+    }
+  }
+  for (const row of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const fields = row.trim().split(/\s+/);
+    // local address, state 0A (LISTEN), inode
+    if (fields[3] === "0A" && sockets.has(fields[9]!)) return Number.parseInt(fields[1]!.split(":")[1]!, 16);
+  }
+  return undefined;
+}
+
+describe.skipIf(process.platform !== "linux")("a log file on a full disk (/dev/full)", () => {
+  test("olla says so on stderr once and keeps answering", async () => {
+    const olla = Bun.spawn([process.execPath, MAIN], {
+      env: cleanEnv({
+        OLLA_SERVER_PORT: "0",
+        OLLA_SERVER_HOST: "127.0.0.1",
+        OLLA_LOGGING_OUTPUT: "file",
+        OLLA_LOGGING_FILE: "/dev/full",
+      }),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      let port: number | undefined;
+      await withTimeout(
+        (async () => {
+          while ((port = listeningPort(olla.pid)) === undefined) await Bun.sleep(20);
+        })(),
+        10_000,
+        "olla listening",
+      );
+      for (let i = 0; i < 20; i++) {
+        const response = await fetch(`http://127.0.0.1:${port}/internal/health`);
+        expect(response.status).toBe(200);
+        await response.arrayBuffer();
+        // Across several log batches (each waits up to 100 ms).
+        await Bun.sleep(25);
+      }
+      expect(olla.exitCode).toBeNull();
+      olla.kill("SIGTERM");
+      expect(await withTimeout(olla.exited, 10_000, "olla exit")).toBe(0);
+      const stderr = await new Response(olla.stderr).text();
+      const told = stderr.split("\n").filter((line) => line.includes("cannot write the log to /dev/full"));
+      expect(told.length).toBe(1);
+      expect(told[0]).toContain("ENOSPC");
+    } finally {
+      olla.kill("SIGKILL");
+      await olla.exited;
+    }
+  }, 30_000);
 });
