@@ -1,8 +1,9 @@
 // Log batches handed to a stream (stdout, stderr, a file) only as fast as it takes them. A reader that
 // falls behind (`olla | less` left unscrolled, a stuck log shipper) must cost bounded memory, as docker's
 // non-blocking log mode does: Bun's own stdout buffer grows without limit (measured: a stalled reader took
-// olla from 44 to 105 MB in 12 s at 64 clients). Batches wait in a queue of at most LOG_MAX_PENDING_BYTES;
-// past it they are dropped and counted, and one warning says how many once the reader has caught up.
+// olla from 44 to 135 MB in 12 s at 64 clients, still rising). Batches wait in a queue of at most
+// LOG_MAX_PENDING_BYTES; past it they are dropped and counted, and one warning says how many once the
+// reader has caught up.
 
 /** About 11,000 access-log lines: seconds of full load, for a reader that pauses rather than stops. */
 export const LOG_MAX_PENDING_BYTES = 4 * 1024 * 1024;
