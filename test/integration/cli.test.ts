@@ -219,7 +219,7 @@ describe("olla serve", () => {
     olla.kill();
   });
 
-  test("logging.output: file writes the log to logging.file (folders created)", async () => {
+  test("logging.output: file writes the log to logging.file (folders created), to the last line at stop", async () => {
     const logFile = join(empty, "logs", "nested", "olla.log");
     const olla = await startTestProcess({ OLLA_LOGGING_OUTPUT: "file", OLLA_LOGGING_FILE: logFile });
     try {
@@ -228,8 +228,13 @@ describe("olla serve", () => {
         await Bun.sleep(20);
       const lines = (await Bun.file(logFile).text()).trim().split("\n");
       expect(lines.some((line) => JSON.parse(line).msg === "olla started")).toBe(true);
-    } finally {
+      // Stopping writes what is pending before the file is closed: the last line is the stop.
       olla.kill("SIGTERM");
+      expect(await olla.exited).toBe(0);
+      const last = (await Bun.file(logFile).text()).trim().split("\n").at(-1)!;
+      expect(JSON.parse(last)).toMatchObject({ msg: "olla stopped", drained: true });
+    } finally {
+      olla.kill("SIGKILL");
       await olla.exited;
     }
   });
