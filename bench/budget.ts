@@ -39,7 +39,7 @@ export function againstFloor(
     return target.atLeast === true ? m >= b : m <= b;
   };
   if (target.scale === "ratio") {
-    if (floor <= 0 || target.prototype <= 0) return undefined;
+    if (floor <= 0) return undefined;
     const measured = olla / floor;
     const budget = target.limit / target.prototype;
     return {
