@@ -48,6 +48,7 @@ import { createModelDiscovery, type ModelDiscovery } from "./models/discovery.ts
 import { buildCatalogue, findModel } from "./models/catalogue.ts";
 import { catalogueRoutes } from "./models/catalogue-routes.ts";
 import { modelListRoutes } from "./models/list-routes.ts";
+import { modelManagementRoutes } from "./proxy/model-management.ts";
 import { createBalancer } from "./routing/index.ts";
 import { createMetrics } from "./stats/metrics.ts";
 import { monitorEventLoop, processSnapshot } from "./stats/process.ts";
@@ -201,6 +202,8 @@ export async function startApp(
         intervalMs: discoveryConfig.interval,
         timeoutMs: discoveryConfig.timeout,
         workers: discoveryConfig.concurrent_workers,
+        retryAttempts: discoveryConfig.retry_attempts,
+        retryBackoffMs: discoveryConfig.retry_backoff,
         logger: logger.child({ component: "discovery" }),
         isRoutable,
       })
@@ -352,7 +355,8 @@ export async function startApp(
     ...(anthropic.enabled
       ? anthropicRoutes(proxyDeps, {
           passthrough: anthropic.passthrough_enabled,
-          maxMessageSize: anthropic.max_message_size,
+          // server.request_limits.max_body_size holds on this route too: the tighter of the two (0 = none).
+          maxMessageSize: tighterLimit(anthropic.max_message_size, serverConfig.request_limits.max_body_size),
           inspect: anthropic.inspector.enabled
             ? createInspector(anthropic.inspector.output_dir, logger.child({ component: "inspector" }))
             : undefined,
@@ -360,6 +364,7 @@ export async function startApp(
           startedAt: new Date(startedAt),
         })
       : []),
+    ...modelManagementRoutes(profiles),
     ...proxyRoutes(proxyDeps),
   ]);
   const maxBody = serverConfig.request_limits.max_body_size;
@@ -437,4 +442,10 @@ function startRateLimits(config: Config, logger: Logger) {
       if ("close" in limiter) limiter.close();
     },
   };
+}
+
+/** The tighter of two size limits, where 0 means no limit. */
+function tighterLimit(a: number, b: number): number {
+  if (a === 0 || b === 0) return a || b;
+  return Math.min(a, b);
 }

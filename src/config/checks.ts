@@ -29,6 +29,9 @@ function isCidr(text: string): boolean {
 
 const BUN_HEAD_TIMEOUT_MS = 10_000;
 
+/** An HTTP header name (RFC 9110 token): anything else makes setting the header throw per request. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 export function checkConfig(config: Config, options: CheckOptions): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const add = (level: ConfigProblem["level"], path: string, message: string, value?: unknown) =>
@@ -132,16 +135,33 @@ export function checkConfig(config: Config, options: CheckOptions): ConfigProble
     );
   }
 
-  if (
-    config.server.rate_limits.burst_size === 0 &&
-    config.server.rate_limits.per_ip_requests_per_minute > 0
-  ) {
-    add(
-      "warning",
-      "server.rate_limits.burst_size",
-      "0 lets no request through the per-IP limit; use at least 1",
-    );
+  // Aliases and the routing strategy act on the model lists discovery builds; without it they do nothing.
+  if (!config.discovery.model_discovery.enabled) {
+    const needsLists =
+      "has no effect while discovery.model_discovery.enabled is false: olla routes by model only from the lists discovery fetches";
+    if (Object.keys(config.model_aliases).length > 0) add("warning", "model_aliases", needsLists);
+    if (config.model_registry.routing_strategy.type !== "strict") {
+      add(
+        "warning",
+        "model_registry.routing_strategy.type",
+        needsLists,
+        config.model_registry.routing_strategy.type,
+      );
+    }
   }
+
+  const headerName = (path: string, name: string) => {
+    if (!HEADER_NAME.test(name)) add("error", path, "not a valid HTTP header name", name);
+  };
+  config.discovery.static.endpoints.forEach((endpoint, index) => {
+    const at = `discovery.static.endpoints[${index}]`;
+    for (const name of Object.keys(endpoint.headers)) headerName(`${at}.headers.${name}`, name);
+    if (endpoint.auth?.type === "api_key") headerName(`${at}.auth.header`, endpoint.auth.header);
+  });
+  headerName(
+    "translators.anthropic.inspector.session_header",
+    config.translators.anthropic.inspector.session_header,
+  );
 
   for (const [alias, targets] of Object.entries(config.model_aliases)) {
     if (alias.trim() !== alias || alias === "") {

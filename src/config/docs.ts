@@ -2,7 +2,7 @@
 
 import { ENV_ALIASES, envNameFor } from "./env.ts";
 import { displayValue } from "./fields.ts";
-import { configSchema, endpointSchema } from "./schema.ts";
+import { authSchema, configSchema, endpointSchema, NOT_YET_ACTIVE } from "./schema.ts";
 import { listLeaves } from "./walk.ts";
 
 function cell(value: unknown): string {
@@ -49,7 +49,11 @@ export function renderConfigDocs(): string {
       .join("<br>");
     const fallback = displayValue(leaf.kind, valueAt(defaults, leaf.path));
     const allowed = leaf.choices ? ` One of: ${leaf.choices.map((c) => `\`${c}\``).join(", ")}.` : "";
-    lines.push(`| \`${leaf.path}\` | ${env} | ${cell(fallback)} | ${leaf.doc}${allowed} |`);
+    const inactive = Object.entries(NOT_YET_ACTIVE).find(
+      ([path]) => leaf.path === path || leaf.path.startsWith(`${path}.`),
+    );
+    const note = inactive ? ` **Accepted, not active yet:** ${inactive[1]}.` : "";
+    lines.push(`| \`${leaf.path}\` | ${env} | ${cell(fallback)} | ${leaf.doc}${allowed}${note} |`);
     if (leaf.kind === "endpoints") {
       // Endpoint entries get their own table, then the section's table resumes.
       lines.push(
@@ -59,9 +63,22 @@ export function renderConfigDocs(): string {
         "| key | default | meaning |",
         "|---|---|---|",
       );
-      const entryDefaults = endpointSchema.parse({ url: "http://x" });
+      // Parsed with a placeholder url (required, so it has no default), and auth with each type, whose
+      // variants carry the defaults of their own keys (api_key's header).
+      const entryDefaults = endpointSchema.parse({ url: "http://placeholder" });
+      const authDefaults = Object.assign(
+        {},
+        ...["bearer", "api_key", "basic"].map((type) => authSchema.parse({ type })),
+        { type: undefined },
+      );
       for (const field of listLeaves(endpointSchema)) {
-        const shown = displayValue(field.kind, valueAt(entryDefaults, field.path));
+        const value =
+          field.path === "url"
+            ? undefined
+            : field.path.startsWith("auth.")
+              ? valueAt({ auth: authDefaults }, field.path)
+              : valueAt(entryDefaults, field.path);
+        const shown = displayValue(field.kind, value);
         lines.push(`| \`${field.path}\` | ${cell(shown)} | ${field.doc} |`);
       }
       lines.push("", ...tableHead);

@@ -4,6 +4,7 @@
 import { parse as parseYaml } from "yaml";
 import type { LeafKind } from "./fields.ts";
 import type { ConfigProblem } from "./problems.ts";
+import { RETIRED_KEYS } from "./schema.ts";
 import { closest } from "./suggest.ts";
 import { type Leaf, listLeaves } from "./walk.ts";
 
@@ -44,6 +45,9 @@ const UNSUPPORTED_ENV: Record<string, string> = {
   OLLA_LOG_MAX_AGE_DAYS: "log rotation is not built in; use logrotate with copytruncate",
   OLLA_THEME: "not supported; the pretty log format has one colour scheme",
   OLLA_CONFIG_DIR: "not supported; models.yaml is not used, put everything in the config file",
+  // Olla's variables for keys olla accepts and ignores: the same reason as for the key.
+  OLLA_PROXY_PROFILE: `ignored: ${RETIRED_KEYS["proxy.profile"]}`,
+  OLLA_PROXY_STICKY_SESSIONS_ENABLED: `ignored: ${RETIRED_KEYS["proxy.sticky_sessions"]}`,
 };
 
 function isTrue(raw: string): boolean {

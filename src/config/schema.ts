@@ -41,21 +41,23 @@ const modelFilter = section(
   "Filter applied to the models discovered on this endpoint.",
 );
 
+const AUTH_TYPE_DOC = "How olla authenticates: bearer, api_key or basic.";
+
 const bearerAuth = z.object({
-  type: z.literal("bearer"),
+  type: z.literal("bearer").describe(AUTH_TYPE_DOC),
   token: secret("Bearer token; `${ENV_VAR}` is expanded."),
   token_file: optionalText("File holding the bearer token (trimmed)."),
 });
 
 const apiKeyAuth = z.object({
-  type: z.literal("api_key"),
+  type: z.literal("api_key").describe(AUTH_TYPE_DOC),
   key: secret("API key; `${ENV_VAR}` is expanded."),
   key_file: optionalText("File holding the API key (trimmed)."),
   header: text("X-Api-Key", "Header that carries the key."),
 });
 
 const basicAuth = z.object({
-  type: z.literal("basic"),
+  type: z.literal("basic").describe(AUTH_TYPE_DOC),
   username: secret("User name; `${ENV_VAR}` is expanded."),
   username_file: optionalText("File holding the user name (trimmed)."),
   password: secret("Password; `${ENV_VAR}` is expanded."),
@@ -134,10 +136,18 @@ export const configSchema = z.object({
             min: 0,
           }),
           per_ip_requests_per_minute: int(100, "Requests per minute per client IP (0 = off).", { min: 0 }),
-          health_requests_per_minute: int(1000, "Requests per minute to /internal/health (0 = off).", {
-            min: 0,
-          }),
-          burst_size: int(50, "Requests a client may send at once above its steady rate.", { min: 0 }),
+          health_requests_per_minute: int(
+            1000,
+            "Requests per minute per client to olla's own routes: /internal/*, /version, the dashboard (0 = off).",
+            {
+              min: 0,
+            },
+          ),
+          burst_size: int(
+            50,
+            "Requests a client may send at once above its steady rate (0 = a minute's allowance at once).",
+            { min: 0 },
+          ),
           cleanup_interval: duration("5m", "How often idle rate-limit buckets are swept."),
           trust_proxy_headers: flag(
             false,
@@ -195,12 +205,18 @@ export const configSchema = z.object({
           "least-conn": "least_connections",
         },
       ),
-      connection_timeout: duration("60s", "Longest wait to connect to an endpoint."),
-      connection_keep_alive: duration("30s", "TCP keep-alive period for endpoint connections."),
+      connection_timeout: duration(
+        "60s",
+        "Longest wait to connect to an endpoint (engine olla; sherpa's fetch has no connect timeout of its own, response_header_timeout bounds it).",
+      ),
+      connection_keep_alive: duration("30s", "TCP keep-alive period for endpoint connections (engine olla)."),
       response_header_timeout: duration("5m", "Longest wait for response headers (covers cold model loads)."),
       read_timeout: duration("10m", "Longest quiet gap between body chunks while streaming (0 = off)."),
       response_timeout: duration("15m", "Longest a whole proxied response may take (0 = off)."),
-      tls_handshake_timeout: duration("10s", "Longest TLS handshake with an endpoint."),
+      tls_handshake_timeout: duration(
+        "10s",
+        "Longest TLS handshake with an endpoint (engine olla; sherpa: response_header_timeout bounds it).",
+      ),
       stream_buffer_size: size(0, "Read buffer per stream (0 = engine default: olla 64KiB, sherpa 8KiB)."),
       circuit_breaker: section(
         {
@@ -262,8 +278,8 @@ export const configSchema = z.object({
           interval: duration("5m", "Time between model discovery runs.", { min: "1s" }),
           timeout: duration("30s", "Timeout of one model list request.", { min: "1ms" }),
           concurrent_workers: int(5, "Endpoints queried at once.", { min: 1 }),
-          retry_attempts: int(3, "Tries per endpoint per run.", { min: 0 }),
-          retry_backoff: duration("1s", "Wait between tries."),
+          retry_attempts: int(3, "Retries of a failed ask before the next run (0 = none).", { min: 0 }),
+          retry_backoff: duration("1s", "Wait before the first retry; each further one waits twice as long."),
         },
         "Model discovery.",
       ),
@@ -316,7 +332,10 @@ export const configSchema = z.object({
         {
           enabled: flag(true, "Serve the Anthropic Messages API at /olla/anthropic/v1/messages."),
           passthrough_enabled: flag(true, "Forward as-is to endpoints that speak Anthropic natively."),
-          max_message_size: size("10MiB", "Largest Anthropic request body (413 above)."),
+          max_message_size: size(
+            "10MiB",
+            "Largest Anthropic request body (413 above); server.request_limits.max_body_size holds too (0 = only that one).",
+          ),
           inspector: section(
             {
               enabled: flag(false, "Write translated requests/responses to files (debugging only)."),

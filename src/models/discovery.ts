@@ -1,6 +1,7 @@
 // Asks every endpoint which models it serves: once before olla listens, then every
 // discovery.model_discovery.interval, and at once when an endpoint recovers. A failed ask keeps the
-// last good list (a blip must not empty the catalogue) and is retried sooner, backing off.
+// last good list (a blip must not empty the catalogue) and is retried sooner: retry_attempts times per
+// run, after retry_backoff, doubling, never later than the next run.
 
 import {
   type Clock,
@@ -30,6 +31,10 @@ export interface ModelDiscoveryOptions {
   timeoutMs: number;
   /** Endpoints asked at once. */
   workers: number;
+  /** Retries of a failed ask before the next run (retry_attempts), the first after retryBackoffMs,
+   * doubling (retry_backoff). */
+  retryAttempts: number;
+  retryBackoffMs: number;
   logger: Logger;
   clock?: Clock;
   fetcher?: Fetcher;
@@ -67,6 +72,8 @@ export function createModelDiscovery(options: ModelDiscoveryOptions): ModelDisco
   const state = new Map<Endpoint, EndpointModels>();
   const inProgress = new Map<Endpoint, Promise<void>>();
   const retries = new Map<Endpoint, unknown>();
+  /** Retries made since the endpoint's run began (a scheduled pass, a recovery, a caller's refresh). */
+  const retried = new Map<Endpoint, number>();
   let timer: unknown;
   let stopped = true;
 
@@ -129,18 +136,25 @@ export function createModelDiscovery(options: ModelDiscoveryOptions): ModelDisco
           kept: entry.models.length,
         });
       }
-      if (!stopped) {
-        // Sooner than the interval, backing off: 1 s, 2 s, 4 s ... up to the interval.
-        const wait = Math.min(options.intervalMs, 1000 * 2 ** (entry.failures - 1));
+      const used = retried.get(endpoint) ?? 0;
+      if (!stopped && used < options.retryAttempts) {
+        retried.set(endpoint, used + 1);
+        const wait = Math.min(options.intervalMs, options.retryBackoffMs * 2 ** used);
         retries.set(
           endpoint,
-          clock.setTimeout(() => void refresh(endpoint), wait),
+          clock.setTimeout(() => void attempt(endpoint), wait),
         );
       }
     }
   };
 
+  /** A new run for the endpoint: its retries start again. */
   function refresh(endpoint: Endpoint): Promise<void> {
+    retried.delete(endpoint);
+    return attempt(endpoint);
+  }
+
+  function attempt(endpoint: Endpoint): Promise<void> {
     const running = inProgress.get(endpoint);
     if (running) return running;
     const pass = ask(endpoint).finally(() => inProgress.delete(endpoint));

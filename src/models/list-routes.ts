@@ -2,9 +2,8 @@
 // /olla/api/tags and /olla/api/ps (Ollama), /olla/lmstudio/api/v0/models (LM Studio), and
 // /olla/v1/models (the fleet, or each provider's /v1/models).
 
-import type { Endpoint } from "../endpoints/index.ts";
 import type { Route } from "../http/router.ts";
-import type { PlatformProfile } from "../profiles/profile.ts";
+import { type PlatformProfile, prefixAdmits } from "../profiles/profile.ts";
 import { type ListSource, lmstudioModels, ollamaRunning, ollamaTags, openaiModels } from "./lists.ts";
 
 const json = (body: unknown) => Response.json(body);
@@ -28,7 +27,7 @@ export function modelListRoutes(source: ListSource, profiles: readonly PlatformP
   }
   for (const profile of profiles) {
     if (!profile.openaiCompatible) continue;
-    const ofProfile = (endpoint: Endpoint) => endpoint.profile.name === profile.name;
+    const ofProfile = prefixAdmits(profile);
     for (const prefix of profile.prefixes) {
       routes.push({
         methods: ["GET"],

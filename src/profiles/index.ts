@@ -6,7 +6,13 @@ import { loadProfiles } from "./load.ts";
 import type { PlatformProfile } from "./profile.ts";
 
 export { loadProfiles, type ProfileFilter, type ProfileProblem } from "./load.ts";
-export { AUTO_PROFILE, endpointTypeNames, type PlatformProfile, profileFor } from "./profile.ts";
+export {
+  AUTO_PROFILE,
+  endpointTypeNames,
+  type PlatformProfile,
+  prefixAdmits,
+  profileFor,
+} from "./profile.ts";
 
 /** The built-in profiles, unfiltered (tests and the bench). */
 export const PROFILES: readonly PlatformProfile[] = loadProfiles().profiles;

@@ -48,3 +48,11 @@ export function endpointTypeNames(profiles: readonly PlatformProfile[]): string[
   }
   return [...names];
 }
+
+/** The endpoints a provider route prefix (/olla/<prefix>/) admits: its own platform's, a hard boundary,
+ * except the generic OpenAI-compatible profile's prefixes (`openai`, `openai-compatible`), which take every
+ * endpoint that speaks the OpenAI API, whatever its platform, as in Olla. */
+export function prefixAdmits(profile: PlatformProfile): (endpoint: { profile: PlatformProfile }) => boolean {
+  if (profile.name === "openai-compatible") return (endpoint) => endpoint.profile.openaiCompatible;
+  return (endpoint) => endpoint.profile.name === profile.name;
+}

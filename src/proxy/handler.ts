@@ -6,7 +6,7 @@ import type { Endpoint } from "../endpoints/index.ts";
 import { type ApiFamily, apiFamily, errorResponse } from "../http/errors.ts";
 import type { Handler, RequestRecord, Route, RouteContext } from "../http/router.ts";
 import type { Logger } from "../log/index.ts";
-import type { PlatformProfile } from "../profiles/profile.ts";
+import { type PlatformProfile, prefixAdmits } from "../profiles/profile.ts";
 import {
   availableModels,
   type Balancer,
@@ -95,7 +95,7 @@ function scopesByPrefix(profiles: readonly PlatformProfile[]): ReadonlyMap<strin
   for (const profile of profiles) {
     const scope: Scope = {
       label: profile.name,
-      accepts: (endpoint) => endpoint.profile.name === profile.name,
+      accepts: prefixAdmits(profile),
     };
     // The first profile that claims a prefix keeps it.
     for (const prefix of profile.prefixes) if (!built.has(prefix)) built.set(prefix, scope);

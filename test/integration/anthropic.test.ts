@@ -393,6 +393,30 @@ describe("errors in Anthropic's format", () => {
     }
   });
 
+  test("server.request_limits.max_body_size holds on this route too, when it is the tighter limit", async () => {
+    const strict = await startTestOlla(
+      `server:\n  request_limits:\n    max_body_size: 1KiB\n` +
+        endpointsYaml([{ name: "sglang-box", url: translated.url, type: "sglang" }]),
+    );
+    try {
+      translated.clearRequests();
+      const response = await fetch(`${strict.url}/olla/anthropic/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "qwen-openai",
+          max_tokens: 5,
+          messages: [{ role: "user", content: "x".repeat(5_000) }],
+        }),
+      });
+      expect(response.status).toBe(413);
+      expect(((await response.json()) as { error: { type: string } }).error.type).toBe("request_too_large");
+      expect(translated.requests.length).toBe(0);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   test("an endpoint error comes back as an Anthropic error", async () => {
     translated.set({ fail: { status: 500, message: "CUDA out of memory" } as never });
     try {

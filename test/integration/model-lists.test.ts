@@ -53,6 +53,11 @@ test("openai models.list(): the whole fleet; a provider route lists only its pla
   const vllmIds: string[] = [];
   for await (const model of onlyVllm.models.list()) vllmIds.push(model.id);
   expect(vllmIds).toEqual(["meta-llama/Llama-3.2-3B-Instruct"]);
+  // As in Olla, the openai prefix is the generic OpenAI API: every platform that speaks it.
+  const generic = new OpenAI({ baseURL: `${olla.url}/olla/openai/v1`, apiKey: "x", maxRetries: 0 });
+  const genericIds: string[] = [];
+  for await (const model of generic.models.list()) genericIds.push(model.id);
+  expect(genericIds.sort()).toEqual(ids);
 });
 
 test("models of an endpoint that is down are not listed", async () => {

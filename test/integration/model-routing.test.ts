@@ -120,6 +120,31 @@ describe("strict (the default)", () => {
     expect(big.requests.some((request) => request.path === "/api/show")).toBe(true);
   });
 
+  test("pull, push, create, copy and delete are refused with 501, as in Olla, and reach no endpoint", async () => {
+    for (const server of [big, small, vllm]) server.clearRequests();
+    const client = new Ollama({ host: `${olla.url}/olla/ollama` });
+    const refused = async (call: Promise<unknown>) => {
+      const error = (await call.then(
+        () => null,
+        (thrown: unknown) => thrown,
+      )) as { status_code?: number } | null;
+      expect(error?.status_code).toBe(501);
+    };
+    await refused(client.pull({ model: "qwen3:4b", stream: false }));
+    await refused(client.delete({ model: "qwen3:4b" }));
+    await refused(client.copy({ source: "qwen3:4b", destination: "mine" }));
+    for (const base of ["/olla", "/olla/proxy"]) {
+      const response = await fetch(`${olla.url}${base}/api/create`, {
+        method: "POST",
+        body: '{"model":"x"}',
+      });
+      expect(response.status).toBe(501);
+      expect(((await response.json()) as { error: string }).error).toContain("not supported by the proxy");
+    }
+    const paths = [big, small, vllm].flatMap((server) => server.requests.map((request) => request.path));
+    expect(paths.filter((path) => /\/api\/(pull|push|create|copy|delete)$/.test(path))).toEqual([]);
+  });
+
   test("requests without a model are not filtered", async () => {
     const response = await fetch(`${olla.url}/olla/api/tags`);
     expect(response.status).toBe(200);

@@ -177,7 +177,7 @@ export function createFetchClient(options: Partial<UpstreamClientOptions> = {}):
       if (deadlineHit && !signal?.aborted) {
         throw new UpstreamError(
           "response_timeout",
-          `response took longer than ${req.deadlineMs} ms`,
+          `response took longer than ${Math.round(req.deadlineMs ?? 0)} ms`,
           true,
           err,
         );
@@ -324,7 +324,7 @@ function wrapBody(body: ReadableStream<Uint8Array>, options: WrapOptions): Reada
           const failure = options.deadlineHit()
             ? new UpstreamError(
                 "response_timeout",
-                `response took longer than ${req.deadlineMs} ms`,
+                `response took longer than ${Math.round(req.deadlineMs ?? 0)} ms`,
                 false,
                 err,
               )

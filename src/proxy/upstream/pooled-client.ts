@@ -554,7 +554,11 @@ export function createPooledClient(options: Partial<UpstreamClientOptions> = {})
     const ms = ex.req.deadlineMs;
     failExchange(
       ex,
-      new UpstreamError("response_timeout", `response took longer than ${ms} ms`, !ex.gotByte),
+      new UpstreamError(
+        "response_timeout",
+        `response took longer than ${Math.round(ms ?? 0)} ms`,
+        !ex.gotByte,
+      ),
     );
     if ((phase === X_WAITING || phase === X_BODY) && conn !== null) destroyConn(conn, false);
   }

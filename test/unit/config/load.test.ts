@@ -267,6 +267,13 @@ describe("environment variables", () => {
   test("an unsupported Olla (Go) variable says what to do instead", () => {
     const report = load({ env: { OLLA_LOG_MAX_BACKUPS: "3" } });
     expect(warnings(report.problems)[0]!.message).toContain("logrotate");
+    const sticky = load({
+      env: { OLLA_PROXY_STICKY_SESSIONS_ENABLED: "true", OLLA_PROXY_PROFILE: "streaming" },
+    });
+    expect(warnings(sticky.problems).map((problem) => problem.message)).toEqual([
+      expect.stringContaining("ignored: sticky sessions are not implemented yet"),
+      expect.stringContaining("ignored: olla passes every chunk on as it arrives"),
+    ]);
   });
 
   test("a bad env value names the variable, the value and the expectation", () => {
@@ -418,6 +425,61 @@ model_aliases:
       "server.cors.allow_credentials",
       "model_aliases.fast",
     ]);
+  });
+
+  test("header names are checked where they are configured: endpoint headers, auth header, session header", () => {
+    const file = yamlFile(`
+discovery:
+  static:
+    endpoints:
+      - url: "http://127.0.0.1:1"
+        headers: {"X-Fine": a, "bad header": b}
+        auth: {type: api_key, key: k, header: "x:key"}
+translators:
+  anthropic:
+    inspector:
+      session_header: "bad header"
+`);
+    const problems = errors(load({ configPath: file }).problems);
+    expect(problems.map((problem) => [problem.path, problem.message])).toEqual([
+      ["discovery.static.endpoints[0].headers.bad header", "not a valid HTTP header name"],
+      ["discovery.static.endpoints[0].auth.header", "not a valid HTTP header name"],
+      ["translators.anthropic.inspector.session_header", "not a valid HTTP header name"],
+    ]);
+  });
+
+  test("aliases and a routing strategy without model discovery are warned about: they would do nothing", () => {
+    const file = yamlFile(`
+discovery:
+  model_discovery:
+    enabled: false
+model_aliases:
+  fast: [llama3.2]
+model_registry:
+  routing_strategy:
+    type: optimistic
+`);
+    const report = load({ configPath: file });
+    expect(errors(report.problems)).toEqual([]);
+    expect(warnings(report.problems).map((problem) => [problem.path, problem.message])).toEqual([
+      [
+        "model_aliases",
+        expect.stringContaining("no effect while discovery.model_discovery.enabled is false"),
+      ],
+      [
+        "model_registry.routing_strategy.type",
+        expect.stringContaining("no effect while discovery.model_discovery.enabled is false"),
+      ],
+    ]);
+    const withDiscovery = yamlFile("model_aliases:\n  fast: [llama3.2]\n");
+    expect(load({ configPath: withDiscovery }).problems).toEqual([]);
+  });
+
+  test("burst_size 0 is a minute's allowance, not a refusal: no warning", () => {
+    const report = load({
+      configPath: yamlFile("server:\n  rate_limits:\n    per_ip_requests_per_minute: 3\n    burst_size: 0\n"),
+    });
+    expect(report.problems).toEqual([]);
   });
 
   test("keys Olla (Go) ignored are warned about with the reason", () => {

@@ -27,7 +27,11 @@ afterAll(async () => {
 const logs: Record<string, unknown>[] = [];
 const logger = createLogger({ level: "debug", format: "json", write: (line) => logs.push(JSON.parse(line)) });
 
-function discoveryFor(endpoints: ReturnType<typeof testEndpoint>[], clock = manualClock()) {
+function discoveryFor(
+  endpoints: ReturnType<typeof testEndpoint>[],
+  clock = manualClock(),
+  retry = { retryAttempts: 3, retryBackoffMs: 1000 },
+) {
   return {
     clock,
     discovery: createModelDiscovery({
@@ -35,6 +39,7 @@ function discoveryFor(endpoints: ReturnType<typeof testEndpoint>[], clock = manu
       intervalMs: 60_000,
       timeoutMs: 2000,
       workers: 2,
+      ...retry,
       logger,
       clock,
       isRoutable,
@@ -117,6 +122,54 @@ describe("model discovery", () => {
     discovery.stop();
   });
 
+  test("retry_attempts retries per run, from retry_backoff, doubling; the next run starts them again", async () => {
+    const endpoint = testEndpoint({ name: "down-list", url: vllm.url, type: "vllm" });
+    const { clock, discovery } = discoveryFor([endpoint], manualClock(), {
+      retryAttempts: 2,
+      retryBackoffMs: 500,
+    });
+    vllm.set({ fail: { status: 500, paths: ["/v1/models"] } });
+    try {
+      vllm.clearRequests();
+      const asked = () => vllm.requests.filter((request) => request.path === "/v1/models").length;
+      const after = async (ms: number) => {
+        await clock.advance(ms);
+        await Bun.sleep(50);
+        return asked();
+      };
+      await discovery.start();
+      expect(asked()).toBe(1);
+      expect(await after(500)).toBe(2); // first retry: retry_backoff
+      expect(await after(500)).toBe(2);
+      expect(await after(500)).toBe(3); // second: twice as long
+      expect(await after(10_000)).toBe(3); // retry_attempts used up until the next run
+      expect(await after(60_000 - 11_500)).toBe(4); // the next run (interval 60 s)
+      expect(await after(500)).toBe(5); // ... with its own retries
+    } finally {
+      vllm.set({ fail: null });
+      discovery.stop();
+    }
+  });
+
+  test("retry_attempts 0: a failed ask waits for the next run", async () => {
+    const endpoint = testEndpoint({ name: "no-retry", url: vllm.url, type: "vllm" });
+    const { clock, discovery } = discoveryFor([endpoint], manualClock(), {
+      retryAttempts: 0,
+      retryBackoffMs: 1000,
+    });
+    vllm.set({ fail: { status: 500, paths: ["/v1/models"] } });
+    try {
+      vllm.clearRequests();
+      await discovery.start();
+      await clock.advance(30_000);
+      await Bun.sleep(50);
+      expect(vllm.requests.filter((request) => request.path === "/v1/models")).toHaveLength(1);
+    } finally {
+      vllm.set({ fail: null });
+      discovery.stop();
+    }
+  });
+
   test("no more than concurrent_workers endpoints are asked at once", async () => {
     const endpoints = Array.from({ length: 5 }, (_, i) =>
       testEndpoint({ name: `w${i}`, url: vllm.url, type: "vllm" }),
@@ -128,6 +181,8 @@ describe("model discovery", () => {
       intervalMs: 60_000,
       timeoutMs: 2000,
       workers: 2,
+      retryAttempts: 3,
+      retryBackoffMs: 1000,
       logger,
       clock: manualClock(),
       isRoutable,

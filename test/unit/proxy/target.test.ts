@@ -53,11 +53,23 @@ describe("resolveRoute", () => {
   test("a provider scope admits only its own type", () => {
     const ollama = testEndpoint({ type: "ollama" });
     const vllm = testEndpoint({ type: "vllm", url: "http://127.0.0.1:2" });
-    const generic = testEndpoint({ type: "openai", url: "http://127.0.0.1:3" });
     expect(resolveRoute("/olla/ollama/api/chat", PROFILES).scope.accepts(vllm)).toBe(false);
     expect(resolveRoute("/olla/ollama/api/chat", PROFILES).scope.accepts(ollama)).toBe(true);
-    expect(resolveRoute("/olla/openai/v1/models", PROFILES).scope.accepts(vllm)).toBe(false);
-    expect(resolveRoute("/olla/openai/v1/models", PROFILES).scope.accepts(generic)).toBe(true);
+    expect(resolveRoute("/olla/vllm/v1/models", PROFILES).scope.accepts(ollama)).toBe(false);
     expect(resolveRoute("/olla/v1/models", PROFILES).scope.accepts(vllm)).toBe(true);
+  });
+
+  test("openai and openai-compatible admit every endpoint that speaks the OpenAI API, as in Olla", () => {
+    const vllm = testEndpoint({ type: "vllm", url: "http://127.0.0.1:2" });
+    const generic = testEndpoint({ type: "openai", url: "http://127.0.0.1:3" });
+    // A platform without an OpenAI API (every shipped profile has one).
+    const notOpenai = testEndpoint({ type: "ollama", url: "http://127.0.0.1:4" });
+    notOpenai.profile = { ...notOpenai.profile, name: "native-only", openaiCompatible: false };
+    for (const prefix of ["openai", "openai-compatible"]) {
+      const scope = resolveRoute(`/olla/${prefix}/v1/chat/completions`, PROFILES).scope;
+      expect(scope.accepts(vllm)).toBe(true);
+      expect(scope.accepts(generic)).toBe(true);
+      expect(scope.accepts(notOpenai)).toBe(false);
+    }
   });
 });
