@@ -1,5 +1,6 @@
 // Rules that span keys or need more than a type: endpoint URLs and names, timeouts, CIDRs, CORS.
 
+import { isIP } from "node:net";
 import { compileCidrs } from "../limits/index.ts";
 import type { ConfigProblem } from "./problems.ts";
 import type { Config } from "./schema.ts";
@@ -28,6 +29,10 @@ function isCidr(text: string): boolean {
 }
 
 const BUN_HEAD_TIMEOUT_MS = 10_000;
+
+/** A DNS name (not all-numeric labels, so 999.1.1.1 is no name); IP literals are checked with isIP. */
+const HOST_NAME =
+  /^(?=.*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 /** An HTTP header name (RFC 9110 token): anything else makes setting the header throw per request. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -148,6 +153,32 @@ export function checkConfig(config: Config, options: CheckOptions): ConfigProble
         config.model_registry.routing_strategy.type,
       );
     }
+  }
+
+  // A probe path may also be a whole URL; one with another scheme, or broken, would be joined on as a path
+  // and probed for ever.
+  config.discovery.static.endpoints.forEach((endpoint, index) => {
+    for (const key of ["health_check_url", "model_url"] as const) {
+      const value = endpoint[key];
+      if (value === undefined || !value.includes("://")) continue;
+      let url: URL | undefined;
+      try {
+        url = new URL(value);
+      } catch {}
+      if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+        add(
+          "error",
+          `discovery.static.endpoints[${index}].${key}`,
+          "expected a path (/health) or an absolute http:// or https:// URL",
+          value,
+        );
+      }
+    }
+  });
+
+  const host = config.server.host;
+  if (isIP(host.replace(/^\[(.*)\]$/, "$1")) === 0 && !HOST_NAME.test(host)) {
+    add("error", "server.host", "expected an IP address or a host name (0.0.0.0 for all interfaces)", host);
   }
 
   const headerName = (path: string, name: string) => {

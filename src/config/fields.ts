@@ -111,6 +111,18 @@ export function choice<const T extends readonly [string, ...string[]]>(
   return tag(schema, "choice").prefault(value).describe(doc);
 }
 
+/** Timers take at most 2^31-1 ms (about 24.8 days); a longer one fires at once, in a loop. So every
+ * duration stops at a round 24 days. */
+const LONGEST_DURATION_MS = 24 * 24 * 3_600_000;
+
+function tooLong(ctx: z.RefinementCtx): never {
+  ctx.addIssue({
+    code: "custom",
+    message: `expected at most ${formatDuration(LONGEST_DURATION_MS)} (24 days), the longest timer olla can set`,
+  });
+  return z.NEVER;
+}
+
 export function duration(value: string, doc: string, range: { min?: string; max?: string } = {}) {
   const min = range.min === undefined ? undefined : (parseDuration(range.min) as number);
   const max = range.max === undefined ? undefined : (parseDuration(range.max) as number);
@@ -128,6 +140,7 @@ export function duration(value: string, doc: string, range: { min?: string; max?
       ctx.addIssue({ code: "custom", message: `expected at most ${formatDuration(max)}` });
       return z.NEVER;
     }
+    if (ms > LONGEST_DURATION_MS) return tooLong(ctx);
     return ms;
   });
   return tag(schema, "duration").prefault(value).describe(doc);
@@ -140,6 +153,7 @@ export function optionalDuration(doc: string) {
       ctx.addIssue({ code: "custom", message: "expected a duration such as 500ms, 5s, 15m or 1h" });
       return z.NEVER;
     }
+    if (ms > LONGEST_DURATION_MS) return tooLong(ctx);
     return ms;
   });
   return tag(schema, "duration").optional().describe(doc);

@@ -57,7 +57,14 @@ function parseYamlLayer(text: string, source: string, problems: ConfigProblem[])
     });
   }
   if (document.errors.length) return {};
-  const value = document.toJS() ?? {};
+  let value: unknown;
+  try {
+    // Throws on alias bombs (too many expansions) and the like: still a problem with the file.
+    value = document.toJS() ?? {};
+  } catch (error) {
+    problems.push({ level: "error", path: "", source, message: `invalid YAML: ${(error as Error).message}` });
+    return {};
+  }
   if (!isPlainObject(value)) {
     problems.push({
       level: "error",

@@ -30,6 +30,11 @@ const AUTH_FIELDS: Record<EndpointAuth["type"], string[]> = {
   basic: ["username", "password"],
 };
 
+/** What a header value may hold: tabs and visible Latin-1, no line breaks (header injection) or other
+ * controls. Anything else makes each request to the endpoint throw. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const BAD_VALUE = "not a valid header value: no line breaks, control characters or characters past U+00FF";
+
 /** Resolves an endpoint's auth and headers in place; returns what is wrong. */
 function resolveEndpointSecrets(
   endpoint: EndpointConfig,
@@ -44,6 +49,7 @@ function resolveEndpointSecrets(
   for (const [name, raw] of Object.entries(endpoint.headers)) {
     const { value, missing } = expandEnv(raw, env);
     if (missing.length) fail(`headers.${name}`, `environment variable ${missing.join(", ")} is not set`);
+    else if (!HEADER_VALUE.test(value)) fail(`headers.${name}`, BAD_VALUE);
     endpoint.headers[name] = value;
   }
 
@@ -76,8 +82,14 @@ function resolveEndpointSecrets(
       }
       resolved = value;
     }
+    const at = `auth.${field}${file !== undefined ? "_file" : ""}`;
     if (resolved === "") {
-      fail(`auth.${field}${file !== undefined ? "_file" : ""}`, `${field} is empty`);
+      fail(at, `${field} is empty`);
+      continue;
+    }
+    // A token or key is sent as it is; basic credentials go base64-encoded, so any text will do.
+    if (endpoint.auth.type !== "basic" && !HEADER_VALUE.test(resolved)) {
+      fail(at, BAD_VALUE);
       continue;
     }
     auth[field] = resolved;

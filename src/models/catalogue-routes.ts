@@ -86,7 +86,15 @@ export function catalogueRoutes(source: ListSource): Route[] {
       path: "/olla/models/",
       prefix: true,
       handler: (_request, context) => {
-        const id = decodeURIComponent(context.record.path.slice("/olla/models/".length));
+        const raw = context.record.path.slice("/olla/models/".length);
+        let id: string;
+        try {
+          id = decodeURIComponent(raw);
+        } catch {
+          return errorResponse("openai", 400, `model id ${raw} is not valid percent-encoding`, {
+            code: "invalid_model_id",
+          });
+        }
         const model = findModel(buildCatalogue(source, { includeUnavailable: true }), id);
         if (!model) return errorResponse("openai", 404, `model ${id} not found`, { code: "model_not_found" });
         return Response.json(unifiedEntry(model, Math.floor(Date.now() / 1000)));

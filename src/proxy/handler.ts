@@ -263,7 +263,7 @@ function slowBody(family: ApiFamily, timeoutMs: number): Response {
   return errorResponse(
     family,
     408,
-    `the request body did not arrive within ${timeoutMs} ms (server.read_timeout)`,
+    `the request body did not arrive within ${Math.round(timeoutMs)} ms (server.read_timeout)`,
     {
       code: "request_timeout",
       headers: { connection: "close" },
@@ -942,9 +942,14 @@ function callFor(
   if (facts.modelNotString) {
     return errorResponse(family, 400, '"model" must be a string', { code: "invalid_model" });
   }
+  if (facts.model === "") {
+    return errorResponse(family, 400, '"model" must not be empty', { code: "invalid_model" });
+  }
   // Only a whole body can be judged: a streamed body's prefix may end mid-structure.
   if (facts.malformed && (body === null || body instanceof Uint8Array)) {
-    return errorResponse(family, 400, "the request body is not valid JSON", { code: "invalid_json" });
+    return errorResponse(family, 400, "the request body is not valid JSON, or not a JSON object", {
+      code: "invalid_json",
+    });
   }
   let prepared: PreparedRequest | undefined;
   if (adapter) {

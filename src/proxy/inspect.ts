@@ -14,7 +14,7 @@ export class BodyTooLargeError extends Error {
 /** The client did not finish sending its body within server.read_timeout. */
 export class BodyTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
-    super(`the request body did not arrive within ${timeoutMs} ms`);
+    super(`the request body did not arrive within ${Math.round(timeoutMs)} ms`);
   }
 }
 
@@ -149,66 +149,131 @@ function keyIs(bytes: Uint8Array, start: number, end: number, key: Uint8Array): 
   return true;
 }
 
-/** Scans a JSON object's top level for "model" and "stream"; other values are skipped unparsed. */
+const malformed = (facts: BodyFacts): BodyFacts => ({ ...facts, malformed: true });
+
+const TRUE = new TextEncoder().encode("true");
+const FALSE = new TextEncoder().encode("false");
+const NULL = new TextEncoder().encode("null");
+
+const isDigit = (byte: number | undefined) => byte !== undefined && byte >= 0x30 && byte <= 0x39;
+
+/** Index just past the bare value (true, false, null or a number) at `at`, or -1 when there is none.
+ * Byte by byte: no string is made, this runs for every top-level number and flag. */
+function skipBare(bytes: Uint8Array, at: number): number {
+  let end = -1;
+  if (keyIs(bytes, at, at + 4, TRUE) || keyIs(bytes, at, at + 4, NULL)) end = at + 4;
+  else if (keyIs(bytes, at, at + 5, FALSE)) end = at + 5;
+  else {
+    end = at;
+    if (bytes[end] === 0x2d) end++;
+    if (bytes[end] === 0x30) end++;
+    else if (isDigit(bytes[end])) while (isDigit(bytes[end])) end++;
+    else return -1;
+    if (bytes[end] === 0x2e) {
+      if (!isDigit(bytes[++end])) return -1;
+      while (isDigit(bytes[end])) end++;
+    }
+    if (bytes[end] === 0x65 || bytes[end] === 0x45) {
+      end++;
+      if (bytes[end] === 0x2b || bytes[end] === 0x2d) end++;
+      if (!isDigit(bytes[end])) return -1;
+      while (isDigit(bytes[end])) end++;
+    }
+  }
+  // "trueish" or "07" are not values.
+  const next = bytes[end];
+  return (next !== undefined && next >= 0x61 && next <= 0x7a) || isDigit(next) ? -1 : end;
+}
+
+/** Index just past the array or object that starts at `start`, or -1 when it never closes. Inside, only
+ * strings and brackets are followed: the endpoint judges the rest. */
+function skipNested(bytes: Uint8Array, start: number): number {
+  let depth = 0;
+  for (let at = start; at < bytes.length; at++) {
+    const byte = bytes[at];
+    if (byte === QUOTE) {
+      const end = skipString(bytes, at);
+      if (end < 0) return -1;
+      at = end - 1;
+    } else if (byte === 0x7b || byte === 0x5b) depth++;
+    else if ((byte === 0x7d || byte === 0x5d) && --depth === 0) return at + 1;
+  }
+  return -1;
+}
+
+/** Scans a JSON object's top level for "model" and "stream", and checks that level's structure: keys,
+ * colons, commas, bare values, nothing after the closing brace. Nested values are skipped unparsed (their
+ * strings found with indexOf), so a 10 MB prompt costs a few memchr's. */
 export function inspectJson(bytes: Uint8Array): BodyFacts {
   const facts: BodyFacts = {};
   let at = 0;
   while (isSpace(bytes[at])) at++;
-  if (bytes[at] !== 0x7b) return at < bytes.length ? { malformed: true } : facts;
-  let depth = 0;
-  let expectKey = false;
-  let key: string | undefined;
-  for (; at < bytes.length; at++) {
-    const byte = bytes[at];
-    if (byte === QUOTE) {
-      const end = skipString(bytes, at);
-      if (end < 0) return { ...facts, malformed: true };
-      if (depth === 1 && expectKey) {
-        // Only two keys matter: compare bytes instead of decoding every key.
-        key = keyIs(bytes, at + 1, end - 1, MODEL_KEY)
-          ? "model"
-          : keyIs(bytes, at + 1, end - 1, STREAM_KEY)
-            ? "stream"
-            : "";
-        expectKey = false;
-      } else if (depth === 1 && key === "model") {
-        try {
-          facts.model = JSON.parse(decoder.decode(bytes.subarray(at, end)));
-          facts.modelAt = [at, end];
-        } catch {
-          return { ...facts, malformed: true };
+  if (at === bytes.length) return facts;
+  if (bytes[at] !== 0x7b) return malformed(facts);
+  at++;
+  while (isSpace(bytes[at])) at++;
+  if (bytes[at] === 0x7d) at++;
+  else {
+    for (;;) {
+      if (bytes[at] !== QUOTE) return malformed(facts);
+      const keyEnd = skipString(bytes, at);
+      if (keyEnd < 0) return malformed(facts);
+      // Only two keys matter: compare bytes instead of decoding every key.
+      const isModel = keyIs(bytes, at + 1, keyEnd - 1, MODEL_KEY);
+      const isStream = !isModel && keyIs(bytes, at + 1, keyEnd - 1, STREAM_KEY);
+      at = keyEnd;
+      while (isSpace(bytes[at])) at++;
+      if (bytes[at] !== 0x3a) return malformed(facts);
+      at++;
+      while (isSpace(bytes[at])) at++;
+      const first = bytes[at];
+      if (first === QUOTE) {
+        const end = skipString(bytes, at);
+        if (end < 0) return malformed(facts);
+        if (isModel) {
+          try {
+            facts.model = JSON.parse(decoder.decode(bytes.subarray(at, end)));
+            facts.modelAt = [at, end];
+          } catch {
+            return malformed(facts);
+          }
         }
-        if (facts.stream !== undefined) return facts;
+        at = end;
+      } else if (first === 0x7b || first === 0x5b) {
+        if (isModel) facts.modelNotString = true;
+        at = skipNested(bytes, at);
+        if (at < 0) return malformed(facts);
+      } else {
+        const end = skipBare(bytes, at);
+        if (end < 0) return malformed(facts);
+        if (isStream) facts.stream = first === 0x74;
+        else if (isModel) facts.modelNotString = true;
+        at = end;
       }
-      at = end - 1;
-      continue;
+      while (isSpace(bytes[at])) at++;
+      if (bytes[at] === 0x7d) break;
+      if (bytes[at] !== 0x2c) return malformed(facts);
+      at++;
+      while (isSpace(bytes[at])) at++;
     }
-    if (byte === 0x7b || byte === 0x5b) {
-      if (depth === 1 && key === "model") facts.modelNotString = true;
-      depth++;
-      if (byte === 0x7b && depth === 1) expectKey = true;
-    } else if (byte === 0x7d || byte === 0x5d) {
-      depth--;
-      if (depth < 0) return { ...facts, malformed: true };
-      if (depth === 0) return facts;
-    } else if (byte === 0x2c && depth === 1) {
-      expectKey = true;
-      key = undefined;
-    } else if (depth === 1 && key !== undefined && !isSpace(byte) && byte !== 0x3a) {
-      // A bare value (number, true, false, null) at the top level.
-      if (key === "stream") facts.stream = bytes[at] === 0x74;
-      else if (key === "model") facts.modelNotString = true;
-      key = undefined;
-    }
+    at++;
   }
-  return { ...facts, malformed: true };
+  while (isSpace(bytes[at])) at++;
+  return at === bytes.length ? facts : malformed(facts);
 }
 
-/** Facts about a request body; only JSON bodies are inspected. */
+/** Facts about a request body; only JSON bodies are inspected. A body sent as another type that starts
+ * like a JSON object is read too: `curl -d '{"model":...}'` says form-urlencoded, and Ollama and most
+ * servers parse it as JSON all the same. Such a body is not refused as malformed: it never claimed JSON. */
 export function inspectBody(body: Uint8Array | null, contentType: string | null): BodyFacts {
   if (!body || body.byteLength === 0) return {};
-  const looksJson = contentType ? contentType.includes("json") : body[0] === 0x7b;
-  return looksJson ? inspectJson(body) : {};
+  if (contentType?.includes("json")) return inspectJson(body);
+  if (contentType === null) return body[0] === 0x7b ? inspectJson(body) : {};
+  let at = 0;
+  while (isSpace(body[at])) at++;
+  if (body[at] !== 0x7b) return {};
+  const facts = inspectJson(body);
+  return facts.malformed ? {} : facts;
 }
 
 /** Bodies at least this large (with a Content-Length) go on to the endpoint while still arriving. */

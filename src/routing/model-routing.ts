@@ -47,7 +47,8 @@ export interface ModelRoutingInput {
   related?: (model: string) => readonly string[];
 }
 
-/** The listed name matching one of `wanted` (in order): exact first, then ignoring case. */
+/** The listed name matching one of `wanted` (in order): exact first, then ignoring case, then an
+ * untagged name as its :latest. */
 function match(
   wanted: readonly string[],
   catalogue: EndpointCatalogue,
@@ -58,6 +59,12 @@ function match(
   for (const model of wanted) {
     const loose = byLowerName.get(model.toLowerCase());
     if (loose) return loose;
+  }
+  // As Ollama reads it, a name without a tag is the :latest one ("llama3.2" is "llama3.2:latest").
+  for (const model of wanted) {
+    if (model.includes(":")) continue;
+    const latest = byLowerName.get(`${model.toLowerCase()}:latest`);
+    if (latest) return latest;
   }
   return undefined;
 }

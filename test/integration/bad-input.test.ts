@@ -58,6 +58,20 @@ describe("malformed bodies never reach the endpoint", () => {
     expect(seen("/api/chat")).toBe(0);
   });
 
+  test("broken after the model and stream were seen (trailing bytes, a bare word, a stray comma)", async () => {
+    upstream.clearRequests();
+    for (const body of [
+      '{"model":"llama3.2","messages":[],"stream":false}garbage',
+      '{"model":"llama3.2","stream":false,"messages":[],"temperature":nope}',
+      '{"model":"llama3.2","stream":false,}',
+    ]) {
+      const response = await chat(body);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_json");
+    }
+    expect(seen("/v1/chat/completions")).toBe(0);
+  });
+
   test("a body that is not an object at all", async () => {
     const response = await chat("[1, 2");
     expect(response.status).toBe(400);
@@ -68,6 +82,23 @@ describe("malformed bodies never reach the endpoint", () => {
     const response = await chat('{"model": 42, "messages": []}');
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain('"model"');
+    expect(seen("/v1/chat/completions")).toBe(0);
+  });
+
+  test("valid JSON that is not an object, and an empty model: 400 saying so", async () => {
+    upstream.clearRequests();
+    for (const body of ['"just a string"', "null", "42"]) {
+      const response = await chat(body);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+        "not a JSON object",
+      );
+    }
+    const empty = await chat('{"model": "", "messages": []}');
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: { message: string } }).error.message).toBe(
+      '"model" must not be empty',
+    );
     expect(seen("/v1/chat/completions")).toBe(0);
   });
 
@@ -243,7 +274,9 @@ describe("slow clients are cut after server.read_timeout", () => {
     connection.close();
     expect(reply.status).toBe(408);
     expect(after.closed).toBe(true);
-    expect((jsonBody(reply.text) as { error: { code: string } }).error.code).toBe("request_timeout");
+    const error = (jsonBody(reply.text) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe("request_timeout");
+    expect(error.message).toMatch(/within \d+ ms \(server\.read_timeout\)/);
   });
 
   test("a large body streamed to the endpoint that stalls: 408, the endpoint is not blamed", async () => {

@@ -104,6 +104,10 @@ test("/olla/models/{id} finds ids with a slash; /internal/status/models summaris
       .endpoint,
   ).toBe("gpu");
   expect((await fetch(`${olla.url}/olla/models/nope`)).status).toBe(404);
+  // Broken percent-encoding is the client's mistake: 400, not a 500.
+  const broken = await fetch(`${olla.url}/olla/models/%zz`);
+  expect(broken.status).toBe(400);
+  expect(((await broken.json()) as { error: { code: string } }).error.code).toBe("invalid_model_id");
   const summary = (await (await fetch(`${olla.url}/internal/status/models`)).json()) as {
     total_models: number;
     total_endpoints: number;

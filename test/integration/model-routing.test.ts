@@ -113,6 +113,20 @@ describe("strict (the default)", () => {
     expect(JSON.parse(small.requests.at(-1)!.body).model).toBe("mistral:latest");
   });
 
+  test("the README's curl example: a form-typed JSON body and an untagged name are routed by model", async () => {
+    small.clearRequests();
+    // What `curl .../olla/api/chat -d '{"model":"llama3.2",...}'` sends.
+    const response = await fetch(`${olla.url}/olla/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}],"stream":false}',
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-olla-routing-reason")).toBe("model_found");
+    expect(response.headers.get("x-olla-endpoint")).toBe("small");
+    expect(JSON.parse(small.requests.at(-1)!.body).model).toBe("llama3.2:latest");
+  });
+
   test("/olla/api/show is answered by the endpoint that has the model (not 501)", async () => {
     const client = new Ollama({ host: `${olla.url}/olla` });
     const shown = await client.show({ model: "qwen3:4b" });

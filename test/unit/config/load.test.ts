@@ -147,6 +147,20 @@ describe("file lookup", () => {
     expect(problem!.source).toMatch(new RegExp(`${file}:\\d+:\\d+$`));
   });
 
+  test("a YAML alias bomb is invalid YAML, not a crash", () => {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 8; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(", ")}]`);
+    }
+    const report = load({ configPath: yamlFile(`${levels.join("\n")}\nmodel_aliases: {x: *h}\n`) });
+    expect(report.config).toBeUndefined();
+    expect(errors(report.problems)).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/^invalid YAML: .*alias/i) }),
+    ]);
+  });
+
   test("an empty file is fine; a top-level list is not", () => {
     expect(load({ configPath: yamlFile("") }).config).toBeDefined();
     expect(errors(load({ configPath: yamlFile("- a\n- b\n") }).problems)[0]!.message).toContain(
@@ -475,6 +489,63 @@ model_registry:
     expect(load({ configPath: withDiscovery }).problems).toEqual([]);
   });
 
+  test("durations past 24 days are refused, naming the key: longer timers would fire at once, in a loop", () => {
+    const file = yamlFile(`
+proxy:
+  response_timeout: 720h
+discovery:
+  model_discovery:
+    interval: 577h
+  static:
+    endpoints:
+      - {url: "http://127.0.0.1:1", check_interval: 1000h}
+`);
+    const problems = errors(load({ configPath: file }).problems);
+    expect(problems.map((problem) => [problem.path, problem.message])).toEqual([
+      ["proxy.response_timeout", "expected at most 576h (24 days), the longest timer olla can set"],
+      [
+        "discovery.static.endpoints[0].check_interval",
+        "expected at most 576h (24 days), the longest timer olla can set",
+      ],
+      [
+        "discovery.model_discovery.interval",
+        "expected at most 576h (24 days), the longest timer olla can set",
+      ],
+    ]);
+    expect(load({ configPath: yamlFile("proxy:\n  response_timeout: 576h\n") }).problems).toEqual([]);
+  });
+
+  test("server.host must be an IP address or a host name", () => {
+    for (const host of ["localhost", "0.0.0.0", "::", "[::1]", "my-box.lan", "gpu01"]) {
+      expect(errors(load({ env: { OLLA_SERVER_HOST: host } }).problems)).toEqual([]);
+    }
+    for (const host of ["999.1.1.1", "my box", "http://localhost", "-bad-"]) {
+      expect(errors(load({ env: { OLLA_SERVER_HOST: host } }).problems).map((p) => p.path)).toEqual([
+        "server.host",
+      ]);
+    }
+  });
+
+  test("probe URLs: a path, or an absolute http(s) URL", () => {
+    const file = yamlFile(`
+discovery:
+  static:
+    endpoints:
+      - {url: "http://127.0.0.1:1", health_check_url: /healthz, model_url: "http://127.0.0.1:9/v1/models"}
+      - {url: "http://127.0.0.1:2", health_check_url: "://bad", model_url: "ftp://x/y"}
+`);
+    expect(errors(load({ configPath: file }).problems).map((p) => [p.path, p.message])).toEqual([
+      [
+        "discovery.static.endpoints[1].health_check_url",
+        "expected a path (/health) or an absolute http:// or https:// URL",
+      ],
+      [
+        "discovery.static.endpoints[1].model_url",
+        "expected a path (/health) or an absolute http:// or https:// URL",
+      ],
+    ]);
+  });
+
   test("burst_size 0 is a minute's allowance, not a refusal: no warning", () => {
     const report = load({
       configPath: yamlFile("server:\n  rate_limits:\n    per_ip_requests_per_minute: 3\n    burst_size: 0\n"),
@@ -582,6 +653,31 @@ discovery:
       "discovery.static.endpoints[0].auth.token: set either token or token_file, not both",
       expect.stringMatching(/^discovery\.static\.endpoints\[1\]\.auth\.token_file: cannot read .*ENOENT/),
       "discovery.static.endpoints[2].auth.password: basic auth needs password or password_file",
+    ]);
+  });
+
+  test("header values that would break every request (line breaks, controls, past U+00FF) are errors", () => {
+    const file = yamlFile(`
+discovery:
+  static:
+    endpoints:
+      - url: http://127.0.0.1:1
+        headers: {X-Ok: "café\\tand tab", X-Lines: "a\\nb", X-Euro: "€"}
+        auth: {type: bearer, token: "a\\nb"}
+      - url: http://127.0.0.1:2
+        auth: {type: api_key, key: "\${KEY}"}
+      - url: http://127.0.0.1:3
+        auth: {type: basic, username: "ünïcode€", password: "any\\ttext"}
+`);
+    const messages = errors(load({ configPath: file, env: { KEY: "k\r\nX-Evil: 1" } }).problems).map(
+      (p) => `${p.path}: ${p.message}`,
+    );
+    const bad = "not a valid header value: no line breaks, control characters or characters past U+00FF";
+    expect(messages).toEqual([
+      `discovery.static.endpoints[0].headers.X-Lines: ${bad}`,
+      `discovery.static.endpoints[0].headers.X-Euro: ${bad}`,
+      `discovery.static.endpoints[0].auth.token: ${bad}`,
+      `discovery.static.endpoints[1].auth.key: ${bad}`,
     ]);
   });
 

@@ -29,6 +29,17 @@ describe("inspectJson", () => {
     ['{"model":"unterminated', { malformed: true }],
     ["[1,2]", { malformed: true }],
     ["  \n", {}],
+    // The top level's structure is checked, whatever comes first: the endpoint should not be the one to say.
+    ['{"model":"gpt-x","messages":[],"stream":nope}', { model: "gpt-x", malformed: true }],
+    ['{"model":"gpt-x",}', { model: "gpt-x", malformed: true }],
+    ['{"model":"gpt-x","stream":true}garbage', { model: "gpt-x", stream: true, malformed: true }],
+    ['{"model":"gpt-x","stream":true}}', { model: "gpt-x", stream: true, malformed: true }],
+    ['{"model":"gpt-x" "messages":[]}', { model: "gpt-x", malformed: true }],
+    ['{"model":"gpt-x":"y"}', { model: "gpt-x", malformed: true }],
+    ['{model:"gpt-x"}', { malformed: true }],
+    ['{"model":"m","temperature":0.7,"top_k":-1,"seed":1e3,"x":null,"y":false} \n', { model: "m" }],
+    ['{"model":"m","temperature":07}', { model: "m", malformed: true }],
+    ['{"stream":"yes","model":"m"}', { model: "m" }],
   ])("%s", (text, facts) => {
     const { modelAt: _, ...found } = inspectJson(bytes(text));
     expect(found).toEqual(facts);
@@ -55,9 +66,24 @@ describe("inspectJson", () => {
   });
 
   test("only JSON bodies are inspected", () => {
-    expect(inspectBody(bytes('{"model":"m"}'), "multipart/form-data; boundary=x")).toEqual({});
+    expect(
+      inspectBody(bytes("--x\r\nContent-Disposition: form-data"), "multipart/form-data; boundary=x"),
+    ).toEqual({});
+    expect(inspectBody(bytes("model=m"), "application/x-www-form-urlencoded")).toEqual({});
     expect(inspectBody(bytes('{"model":"m"}'), null)).toMatchObject({ model: "m" });
+    expect(inspectBody(bytes('{"model":'), "application/json")).toMatchObject({ malformed: true });
     expect(inspectBody(null, "application/json")).toEqual({});
+  });
+
+  test("a JSON object sent as another type (curl -d) is read, but not refused when malformed", () => {
+    const form = "application/x-www-form-urlencoded";
+    expect(inspectBody(bytes(' {"model":"llama3.2","stream":false}'), form)).toEqual({
+      model: "llama3.2",
+      modelAt: [10, 20],
+      stream: false,
+    });
+    expect(inspectBody(bytes('{"model":'), form)).toEqual({});
+    expect(inspectBody(bytes('{"model":"m"}'), "text/plain")).toMatchObject({ model: "m" });
   });
 });
 

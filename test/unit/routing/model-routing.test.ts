@@ -41,6 +41,15 @@ describe("routeByModel", () => {
     expect(names(route("Qwen3:4B").tiers)).toEqual([["a"], ["c"]]);
   });
 
+  test("a name without a tag is its :latest, as Ollama reads it; the endpoint's name is sent", () => {
+    const result = route("Llama3.2");
+    expect(result).toMatchObject({ decision: "routed", reason: "model_found" });
+    expect(names(result.tiers)).toEqual([["b"], ["a"], ["c"]]);
+    expect(result.nameOn.get(b)).toBe("llama3.2:latest");
+    // Only :latest: another tag is another model.
+    expect(route("qwen3", { inScope: [a, b] }).decision).toBe("rejected");
+  });
+
   test("ignoring case: the first listed spelling wins, and a replaced list is matched afresh", () => {
     const list: EndpointCatalogue = {
       updatedAt: 1,
