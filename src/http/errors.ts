@@ -10,7 +10,23 @@ export function apiFamily(pathname: string): ApiFamily {
   if (pathname.startsWith("/olla/anthropic/")) return "anthropic";
   // Past "/olla" (index 5), so that /olla/api/... counts too; no slice, no regex: it runs per request.
   if (pathname.indexOf("/api/", pathname.startsWith("/olla/") ? 5 : 0) !== -1) return "ollama";
+  if (isMessagesPath(pathname)) return "anthropic";
   return "openai";
+}
+
+const MESSAGES = "/v1/messages";
+const COUNT_TOKENS = "/v1/messages/count_tokens";
+
+/** /v1/messages or /v1/messages/count_tokens forwarded by /olla/, /olla/proxy/ or /olla/<provider>/:
+ *  Anthropic's API on an endpoint that speaks it natively, so its clients read Anthropic's envelope. */
+function isMessagesPath(pathname: string): boolean {
+  if (!pathname.startsWith("/olla/")) return false;
+  let end: number;
+  if (pathname.endsWith(MESSAGES)) end = pathname.length - MESSAGES.length;
+  else if (pathname.endsWith(COUNT_TOKENS)) end = pathname.length - COUNT_TOKENS.length;
+  else return false;
+  // "/olla" itself, or "/olla/<one segment>" (proxy or a provider), before the route path.
+  return end === 5 || (end > 6 && pathname.lastIndexOf("/", end - 1) === 5);
 }
 
 const OPENAI_TYPES: Record<number, string> = {

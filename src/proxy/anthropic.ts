@@ -4,6 +4,7 @@
 // the fleet's models in Anthropic's format.
 
 import type { Endpoint } from "../endpoints/index.ts";
+import type { Logger } from "../log/index.ts";
 import { availableModels } from "../routing/index.ts";
 import {
   anthropicErrorResponse,
@@ -52,8 +53,11 @@ export interface InspectorEntry {
 
 const encoder = new TextEncoder();
 
-function errorOf(error: unknown, requestId: string): Response {
+function errorOf(error: unknown, requestId: string, logger: Logger | undefined): Response {
   const failure = toAnthropicError(error);
+  // A fault of olla's own: the client gets a plain 500, the log gets what happened.
+  if (failure !== error)
+    logger?.error("anthropic request failed", { request_id: requestId, error: String(error) });
   return anthropicErrorResponse(failure.status, failure.message, { type: failure.type, requestId });
 }
 
@@ -64,7 +68,7 @@ function nativePath(endpoint: Endpoint, needs: readonly string[], passthrough: b
   return needs.some((need) => native.limitations.includes(need)) ? undefined : native.messagesPath;
 }
 
-export function anthropicAdapter(options: AnthropicOptions): ApiAdapter {
+export function anthropicAdapter(options: AnthropicOptions, logger?: Logger): ApiAdapter {
   const pingAfterMs = options.pingAfterMs ?? 5000;
   return {
     maxBodySize: options.maxMessageSize,
@@ -77,7 +81,7 @@ export function anthropicAdapter(options: AnthropicOptions): ApiAdapter {
         raw = parseJson(bytes);
         translated = translateRequest(raw);
       } catch (error) {
-        return errorOf(error, requestId);
+        return errorOf(error, requestId, logger);
       }
       options.inspect?.({
         type: "request",
@@ -114,7 +118,9 @@ export function anthropicAdapter(options: AnthropicOptions): ApiAdapter {
             try {
               bytes = await response.bytes();
             } catch (error) {
-              return errorOf(error, requestId);
+              // The endpoint broke off (cut short, deadline): its failure, not olla's.
+              const failure = answer.brokeOff(error);
+              return anthropicErrorResponse(failure.status, failure.message, { requestId });
             } finally {
               release();
             }
@@ -144,7 +150,7 @@ export function anthropicAdapter(options: AnthropicOptions): ApiAdapter {
               });
               return Response.json(message, { headers });
             } catch (error) {
-              return errorOf(error, requestId);
+              return errorOf(error, requestId, logger);
             }
           }
           const stream = createAnthropicStream(context, { pingAfterMs });
@@ -168,7 +174,7 @@ export function anthropicAdapter(options: AnthropicOptions): ApiAdapter {
 
 /** The handlers behind ANTHROPIC_ROUTES (anthropic-routes.ts loads this module on first use). */
 export function anthropicHandlers(deps: ProxyDeps, options: AnthropicOptions): AnthropicHandlers {
-  const adapter = anthropicAdapter(options);
+  const adapter = anthropicAdapter(options, deps.logger);
   return {
     messages: adaptedHandler(deps, adapter),
     countTokens: async (request, context) => {
@@ -212,7 +218,7 @@ export function anthropicHandlers(deps: ProxyDeps, options: AnthropicOptions): A
           headers: { [TOKEN_COUNT_HEADER]: "estimate" },
         });
       } catch (error) {
-        return errorOf(error, context.record.requestId);
+        return errorOf(error, context.record.requestId, deps.logger);
       }
     },
     models: () => {

@@ -20,6 +20,16 @@ export interface AnswerContext {
   release: () => void;
   observer: AnswerObserver;
   requestId: string;
+  /** The endpoint's answer broke off while being read: what to tell the client (502, 504 past the
+   *  deadline, 499 when the client left), as olla's other routes do. */
+  brokeOff: (error: unknown) => AnswerFailure;
+}
+
+export interface AnswerFailure {
+  status: number;
+  message: string;
+  /** OpenAI's machine-readable code (upstream_error, upstream_timeout, client_gone). */
+  code: string;
 }
 
 export interface PreparedRequest {

@@ -30,7 +30,7 @@ import {
   streamRequestBody,
   wholeBody,
 } from "./inspect.ts";
-import type { ApiAdapter, PreparedRequest } from "./api-adapter.ts";
+import type { AnswerFailure, ApiAdapter, PreparedRequest } from "./api-adapter.ts";
 import { type BodyWaiter, unwatchBody, watchBody } from "./body-deadlines.ts";
 import { AnswerObserver } from "./observe.ts";
 import { errorTrailer, streamFormat } from "./stream.ts";
@@ -69,13 +69,14 @@ export interface ProxyDeps {
 
 /** Which endpoints a route prefix may use: all of them, or one platform's (a hard boundary: no spill-over). */
 interface Scope {
-  label: string;
+  /** The platform named in messages ("no lm-studio endpoints ..."); none when any platform will do. */
+  label: string | undefined;
   accepts: (endpoint: Endpoint) => boolean;
   /** The last answer of endpointsIn, with the platform each endpoint had then. */
   members?: { of: readonly Endpoint[]; profiles: PlatformProfile[]; list: readonly Endpoint[] };
 }
 
-const ANY: Scope = { label: "any", accepts: () => true };
+const ANY: Scope = { label: undefined, accepts: () => true };
 
 /** Answers small, complete, non-streamed bodies from memory (no stream plumbing per request). */
 const BUFFER_LIMIT = 256 * 1024;
@@ -109,7 +110,8 @@ const adapterScopes = new WeakMap<ApiAdapter, Scope>();
 /** An adapted route's endpoints: any platform the adapter can talk to. */
 function adapterScope(adapter: ApiAdapter): Scope {
   let scope = adapterScopes.get(adapter);
-  if (scope === undefined) adapterScopes.set(adapter, (scope = { label: "any", accepts: adapter.accepts }));
+  if (scope === undefined)
+    adapterScopes.set(adapter, (scope = { label: undefined, accepts: adapter.accepts }));
   return scope;
 }
 
@@ -372,6 +374,23 @@ class Attempt implements UpstreamRequest, AnswerHooks {
     return headers;
   }
 
+  /** Why an answer read whole broke off (nothing of it reached the client yet), recorded on the request:
+   * 504 when the deadline struck, as before the head, else 502; 499 when it was the client that left. */
+  brokeOff(error: unknown): AnswerFailure {
+    const record = this.context.record;
+    if (this.signal.aborted) {
+      record.failure = "client_gone";
+      return { status: 499, message: "the client closed the request", code: "client_gone" };
+    }
+    record.failure = "mid_stream";
+    const message = `endpoint ${this.endpoint.name} failed mid-answer: ${describe(error)}`;
+    if (error instanceof UpstreamError && error.kind === "response_timeout") {
+      const setting = deadlineSetting(this.deps, this.deadlineMs);
+      return { status: 504, message: `${message} (${setting})`, code: "upstream_timeout" };
+    }
+    return { status: 502, message, code: "upstream_error" };
+  }
+
   /** The endpoint's in-flight count drops once, whichever way the answer ends. */
   release(): void {
     if (this.released) return;
@@ -402,6 +421,8 @@ class Attempt implements UpstreamRequest, AnswerHooks {
         ? `olla: ${error.message} (${deadlineSetting(this.deps, this.deadlineMs)})`
         : `olla: endpoint ${this.endpoint.name} failed mid-stream: ${describe(error)}`,
       lastByte,
+      // A translated stream is OpenAI's until the translator turns its error event into Anthropic's.
+      this.mode === "translation" ? "openai" : apiFamily(this.context.record.path),
     );
   }
 }
@@ -705,6 +726,7 @@ class ProxyCall {
         release: () => attempt.release(),
         observer: attempt.observer,
         requestId: record.requestId,
+        brokeOff: (error) => attempt.brokeOff(error),
       });
     }
     if (!response.body) {
@@ -741,15 +763,9 @@ class ProxyCall {
       );
     } catch (error) {
       attempt.release();
-      const gone = this.signal.aborted;
-      record.failure = gone ? "client_gone" : "mid_stream";
-      if (gone) return new Response(null, { status: 499 });
-      return errorResponse(
-        this.family,
-        502,
-        `endpoint ${attempt.endpoint.name} failed mid-answer: ${describe(error)}`,
-        { code: "upstream_error" },
-      );
+      const failure = attempt.brokeOff(error);
+      if (failure.status === 499) return new Response(null, { status: 499 });
+      return errorResponse(this.family, failure.status, failure.message, { code: failure.code });
     }
   }
 }
@@ -968,7 +984,7 @@ function callFor(
   const inScope = endpointsIn(scope, deps.endpoints);
   const candidates = inScope.filter(deps.isRoutable);
   if (candidates.length === 0) {
-    const what = scope === ANY ? "endpoints" : `${scope.label} endpoints`;
+    const what = scope.label === undefined ? "endpoints" : `${scope.label} endpoints`;
     if (inScope.length === 0)
       return errorResponse(family, 404, `no ${what} are configured`, { code: "no_endpoints" });
     return errorResponse(family, 503, `no healthy ${what} available`, {
@@ -1024,7 +1040,7 @@ function routedCall(plan: CallPlan, route: ModelRoute): Response | ProxyCall {
     const message =
       route.status === 503
         ? `model ${facts.model} is only on endpoints that are down right now`
-        : `model ${facts.model} is not served by any ${scope === ANY ? "" : `${scope.label} `}endpoint` +
+        : `model ${facts.model} is not served by any ${scope.label === undefined ? "" : `${scope.label} `}endpoint` +
           (available.length ? `; available: ${available.slice(0, 20).join(", ")}` : "");
     const headers: Record<string, string> = Object.fromEntries(routing);
     if (route.status === 503) headers["retry-after"] = "5";

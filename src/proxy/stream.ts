@@ -1,6 +1,8 @@
 // What a streamed answer is (SSE, NDJSON, or opaque bytes) and the error event that ends it when the
 // endpoint fails mid-stream, so a cut answer never looks like a complete one.
 
+import { type ApiFamily, errorBody } from "../http/errors.ts";
+
 export type StreamFormat = "sse" | "ndjson" | "opaque";
 
 export function streamFormat(contentType: string | null): StreamFormat {
@@ -19,15 +21,20 @@ export function streamFormat(contentType: string | null): StreamFormat {
 const encoder = new TextEncoder();
 
 /** The error a client library reads at the end of a cut stream (OpenAI SDK: SSE `error` event;
- *  Ollama client: an NDJSON object with `error`). Starts a fresh line if the cut fell mid-line. */
+ *  Anthropic SDK: the same event with Anthropic's envelope; Ollama client: an NDJSON object with
+ *  `error`). Starts a fresh line if the cut fell mid-line. */
 export function errorTrailer(
   format: StreamFormat,
   message: string,
   lastByte: number | undefined,
+  family: ApiFamily = "openai",
 ): Uint8Array | null {
   if (format === "sse") {
     const lead = lastByte === 0x0a ? "\n" : "\n\n";
-    const data = JSON.stringify({ error: { message, type: "upstream_error", code: "stream_interrupted" } });
+    // SSE is OpenAI's or Anthropic's: Ollama's API streams NDJSON.
+    const data = JSON.stringify(
+      errorBody(family === "anthropic" ? family : "openai", 502, message, { code: "stream_interrupted" }),
+    );
     return encoder.encode(`${lead}event: error\ndata: ${data}\n\n`);
   }
   if (format === "ndjson") {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeUpstream, replyTokens, startFakeUpstream } from "../support/index.ts";
+import { type FakeUpstream, readSse, replyTokens, startFakeUpstream } from "../support/index.ts";
 import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app.ts";
 
 /** An OpenAI-compatible server that answers with a scripted stream: reasoning, then text that stops
@@ -359,6 +359,7 @@ describe("errors in Anthropic's format", () => {
     const failure = error as InstanceType<typeof Anthropic.NotFoundError>;
     expect(failure.requestID).toBeTruthy();
     expect((failure.error as { error: { type: string } }).error.type).toBe("not_found_error");
+    expect(failure.message).toContain("model no-such-model is not served by any endpoint");
   });
 
   test("an invalid request: 400 invalid_request_error naming the field; nothing forwarded", async () => {
@@ -443,6 +444,89 @@ describe("errors in Anthropic's format", () => {
     }
   });
 
+  test("an answer the endpoint cuts short: 502 api_error (its failure, not olla's)", async () => {
+    translated.set({ dieMidStream: 1 });
+    try {
+      const post = (path: string, model: string) =>
+        fetch(`${olla.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model, max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+        });
+      const response = await post("/olla/anthropic/v1/messages", "qwen-openai");
+      expect(response.status).toBe(502);
+      expect(response.headers.get("request-id")).toBeTruthy();
+      const body = (await response.json()) as { type: string; error: { type: string; message: string } };
+      expect(body.type).toBe("error");
+      expect(body.error.type).toBe("api_error");
+      expect(body.error.message).toContain("endpoint sglang-box failed mid-answer");
+    } finally {
+      translated.set({ dieMidStream: null });
+    }
+  });
+
+  test("an answer the response deadline cuts short: 504 timeout_error naming the setting", async () => {
+    const hasty = await startTestOlla(
+      `proxy:\n  response_timeout: 300ms\n` +
+        endpointsYaml([{ name: "sglang-box", url: translated.url, type: "sglang" }]),
+    );
+    // Half the answer, then a pause past the deadline before the rest (which would be cut anyway).
+    translated.set({ dieMidStream: 1, quietGap: { afterFrames: 1, ms: 2_000 } });
+    try {
+      const response = await fetch(`${hasty.url}/olla/anthropic/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "qwen-openai",
+          max_tokens: 5,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      expect(response.status).toBe(504);
+      const body = (await response.json()) as { type: string; error: { type: string; message: string } };
+      expect(body.error.type).toBe("timeout_error");
+      expect(body.error.message).toContain("proxy.response_timeout");
+    } finally {
+      translated.set({ dieMidStream: null, quietGap: null });
+      await hasty.stop();
+    }
+  });
+
+  test("a stream cut mid-way ends with Anthropic's error event, passthrough and translated alike", async () => {
+    const stream = async (model: string) => {
+      const response = await fetch(`${olla.url}/olla/anthropic/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model,
+          max_tokens: 50,
+          stream: true,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      expect(response.status).toBe(200);
+      return response;
+    };
+    for (const [fake, model, mode] of [
+      [native, "qwen-native", "passthrough"],
+      [translated, "qwen-openai", "translation"],
+    ] as const) {
+      fake.set({ dieMidStream: 3 });
+      try {
+        const response = await stream(model);
+        expect(response.headers.get("x-olla-mode")).toBe(mode);
+        const { events } = await readSse(response, { allowError: true });
+        const last = events.at(-1)!;
+        expect(last.event).toBe("error");
+        expect(last.json).toMatchObject({ type: "error", error: { type: "api_error" } });
+        expect((last.json as { error: { message: string } }).error.message).toContain("failed mid-stream");
+        expect(events.some((event) => event.event === "message_stop")).toBe(false);
+      } finally {
+        fake.set({ dieMidStream: null });
+      }
+    }
+  });
+
   test("the client going away stops the endpoint's stream", async () => {
     translated.set({ chunks: 200, chunkDelayMs: 20 });
     const before = translated.counters.streamsCancelled;
@@ -461,6 +545,119 @@ describe("errors in Anthropic's format", () => {
       expect(translated.counters.streamsCancelled).toBe(before + 1);
     } finally {
       translated.set({ chunks: 6, chunkDelayMs: 5 });
+    }
+  });
+});
+
+describe("Anthropic's API forwarded by /olla/v1 to endpoints that speak it: errors in its envelope", () => {
+  const post = (path: string, body: string) =>
+    fetch(`${olla.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+
+  test("invalid JSON, an unknown model, on /olla/, /olla/proxy/ and /olla/<provider>/", async () => {
+    for (const prefix of ["/olla", "/olla/proxy", "/olla/vllm"]) {
+      for (const [path, body, status, type] of [
+        [`${prefix}/v1/messages`, '{"model": [', 400, "invalid_request_error"],
+        [
+          `${prefix}/v1/messages/count_tokens`,
+          JSON.stringify({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
+          404,
+          "not_found_error",
+        ],
+      ] as const) {
+        const response = await post(path, body);
+        expect({ path, status: response.status }).toEqual({ path, status });
+        expect(await response.json()).toMatchObject({ type: "error", error: { type } });
+      }
+    }
+  });
+
+  test("a body over server.request_limits.max_body_size: 413 request_too_large", async () => {
+    const strict = await startTestOlla(
+      `server:\n  request_limits:\n    max_body_size: 1KiB\n` +
+        endpointsYaml([{ name: "vllm-box", url: native.url, type: "vllm" }]),
+    );
+    try {
+      const response = await fetch(`${strict.url}/olla/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "qwen-native",
+          messages: [{ role: "user", content: "x".repeat(5_000) }],
+        }),
+      });
+      expect(response.status).toBe(413);
+      expect(await response.json()).toMatchObject({ type: "error", error: { type: "request_too_large" } });
+    } finally {
+      await strict.stop();
+    }
+  });
+});
+
+describe("hostile bodies and a fleet that is down", () => {
+  test("JSON nested 50,000 levels deep: 400 invalid_request_error, nothing forwarded, nothing internal told", async () => {
+    const roomy = await startTestOlla(
+      `server:\n  rate_limits:\n    per_ip_requests_per_minute: 0\n` +
+        endpointsYaml([
+          { name: "sglang-box", url: translated.url, type: "sglang" },
+          { name: "vllm-box", url: native.url, type: "vllm" },
+        ]),
+    );
+    try {
+      const depth = 50_000;
+      const schema = `${'{"type":"object","properties":{"a":'.repeat(depth)}{}${"}}".repeat(depth)}`;
+      translated.clearRequests();
+      native.clearRequests();
+      for (const model of ["qwen-openai", "qwen-native"]) {
+        for (const path of ["/v1/messages", "/v1/messages/count_tokens"]) {
+          const response = await fetch(`${roomy.url}/olla/anthropic${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body:
+              `{"model":${JSON.stringify(model)},"max_tokens":5,"messages":[{"role":"user","content":"hi"}],` +
+              `"tools":[{"name":"deep","input_schema":${schema}}]}`,
+          });
+          const body = (await response.json()) as { type: string; error: { type: string; message: string } };
+          expect({ model, path, status: response.status }).toEqual({ model, path, status: 400 });
+          expect(body.type).toBe("error");
+          expect(body.error.type).toBe("invalid_request_error");
+          expect(body.error.message).toContain("nested more than 512 levels deep");
+        }
+      }
+      const inference = (fake: FakeUpstream) =>
+        fake.requests.filter(
+          (request) => request.path.startsWith("/v1/chat") || request.path.startsWith("/v1/messages"),
+        );
+      expect(inference(translated)).toEqual([]);
+      expect(inference(native)).toEqual([]);
+    } finally {
+      await roomy.stop();
+    }
+  });
+
+  test("every endpoint down: 503 'no healthy endpoints available', not 'no healthy any endpoints'", async () => {
+    const doomed = await startFakeUpstream({ kind: "sglang", models: ["qwen-doomed"] });
+    const lonely = await startTestOlla(endpointsYaml([{ name: "doomed", url: doomed.url, type: "sglang" }]));
+    try {
+      await doomed.stop();
+      const endpoint = lonely.app.endpoints[0]!;
+      await lonely.app.health.checkNow(endpoint);
+      expect(endpoint.status).toBe("offline");
+      for (const path of ["/olla/anthropic/v1/messages", "/olla/v1/chat/completions"]) {
+        const response = await fetch(`${lonely.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "qwen-doomed",
+            max_tokens: 5,
+            messages: [{ role: "user", content: "hi" }],
+          }),
+        });
+        expect(response.status).toBe(503);
+        const body = (await response.json()) as { error: { message: string } };
+        expect(body.error.message).toBe("no healthy endpoints available");
+      }
+    } finally {
+      await lonely.stop();
     }
   });
 });

@@ -31,10 +31,11 @@ export function anthropicErrorResponse(
   return Response.json(anthropicErrorBody(status, message, options), { status, headers });
 }
 
-/** Any thrown value → the envelope parts: our typed errors keep their status, the rest is a 500. */
+/** Any thrown value → the envelope parts: our typed errors keep their status, the rest is a 500 whose
+ *  message says nothing of olla's insides (the caller logs the error itself). */
 export function toAnthropicError(error: unknown): AnthropicApiError {
   if (error instanceof AnthropicApiError) return error;
-  return new AnthropicApiError(500, error instanceof Error ? error.message : String(error));
+  return new AnthropicApiError(500, "internal error in olla");
 }
 
 const errorBody = checker(ErrorBody);

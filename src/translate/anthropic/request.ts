@@ -43,13 +43,47 @@ export interface TranslatedRequest {
 const messagesRequest = checker(MessagesRequest);
 const countTokensRequest = checker(CountTokensRequest);
 
-/** Request bytes → JSON; 400 invalid_request_error when they are not JSON. */
+/** How deeply a request's arrays and objects may nest: far beyond any real body (tool schemas
+ *  included), well short of where the recursive code that handles it gives up: JSON.stringify near
+ *  50,000 levels here (a 500), Python backends (vLLM, SGLang) near 1,000. JSON.parse has no such limit. */
+export const MAX_JSON_DEPTH = 512;
+
+/** Request bytes → JSON; 400 invalid_request_error when they are not JSON or nest too deeply. */
 export function parseJson(body: Uint8Array | string): unknown {
   const text = typeof body === "string" ? body : new TextDecoder().decode(body);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new AnthropicApiError(400, `body: invalid JSON (${(error as Error).message})`);
+  }
+  if (nestsDeeper(value, MAX_JSON_DEPTH)) {
+    throw new AnthropicApiError(400, `body: JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
+  }
+  return value;
+}
+
+/** Whether arrays and objects nest more than `limit` levels. A loop, not recursion: recursion is what
+ *  the limit protects. */
+function nestsDeeper(value: unknown, limit: number): boolean {
+  const pending: object[] = [];
+  const depths: number[] = [];
+  if (value !== null && typeof value === "object") {
+    pending.push(value);
+    depths.push(1);
+  }
+  for (;;) {
+    const node = pending.pop();
+    if (node === undefined) return false;
+    const depth = depths.pop()!;
+    if (depth > limit) return true;
+    const children: unknown[] = Array.isArray(node) ? node : Object.values(node);
+    for (const child of children) {
+      if (child !== null && typeof child === "object") {
+        pending.push(child);
+        depths.push(depth + 1);
+      }
+    }
   }
 }
 

@@ -99,6 +99,16 @@ describe("error envelopes", () => {
     ["/olla/api/chat", "ollama"],
     ["/olla/ollama/api/generate", "ollama"],
     ["/olla/anthropic/v1/messages", "anthropic"],
+    // Anthropic's API forwarded to endpoints that speak it natively.
+    ["/olla/v1/messages", "anthropic"],
+    ["/olla/v1/messages/count_tokens", "anthropic"],
+    ["/olla/proxy/v1/messages", "anthropic"],
+    ["/olla/vllm/v1/messages/count_tokens", "anthropic"],
+    ["/olla/ollama/v1/messages", "anthropic"],
+    ["/olla/v1/messages/batches", "openai"],
+    ["/olla/a/b/v1/messages", "openai"],
+    ["/olla/api/v1/messages", "ollama"],
+    ["/v1/messages", "openai"],
     ["/internal/status", "openai"],
   ] as const)("%s is %s", (path, family) => {
     expect(apiFamily(path)).toBe(family);

@@ -13,6 +13,15 @@ describe("errorTrailer", () => {
     expect(decoder.decode(errorTrailer("sse", "x", 0x0a)!).startsWith("\nevent: error")).toBe(true);
   });
 
+  test("SSE to an Anthropic client: the error event in Anthropic's envelope", () => {
+    const trailer = decoder.decode(errorTrailer("sse", "cut: socket closed", 0x0a, "anthropic")!);
+    expect(trailer.startsWith("\nevent: error\ndata: ")).toBe(true);
+    expect(JSON.parse(trailer.split("data: ")[1]!)).toEqual({
+      type: "error",
+      error: { type: "api_error", message: "cut: socket closed" },
+    });
+  });
+
   test("NDJSON: a final object with error on its own line", () => {
     const mid = decoder.decode(errorTrailer("ndjson", "cut", 0x7d)!);
     expect(mid.startsWith("\n{")).toBe(true);

@@ -58,12 +58,13 @@ describe("Anthropic error envelope", () => {
     expect(error).toMatchObject({ status: 404, type: "not_found_error", message: "model not found" });
     expect(new AnthropicApiError(503, "x", "api_error").type).toBe("api_error");
     expect(toAnthropicError(error)).toBe(error);
-    expect(toAnthropicError(new TypeError("bad"))).toMatchObject({
+    // olla's own faults tell the client nothing of its insides.
+    expect(toAnthropicError(new RangeError("Maximum call stack size exceeded."))).toMatchObject({
       status: 500,
       type: "api_error",
-      message: "bad",
+      message: "internal error in olla",
     });
-    expect(toAnthropicError("text")).toMatchObject({ status: 500, message: "text" });
+    expect(toAnthropicError("text")).toMatchObject({ status: 500, message: "internal error in olla" });
   });
 });
 

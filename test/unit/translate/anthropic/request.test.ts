@@ -387,6 +387,15 @@ describe("validation: 400 invalid_request_error naming the field", () => {
       expect((error as AnthropicApiError).message).toStartWith("body: invalid JSON");
     }
   });
+
+  test("parseJson: 400 past 512 levels of nesting, counted without recursion", () => {
+    const nested = (depth: number) => `${'{"a":['.repeat(depth)}1${"]}".repeat(depth)}`;
+    // Each repeat is two levels: an object and an array.
+    expect(() => parseJson(nested(256))).not.toThrow();
+    expect(() => parseJson(nested(257))).toThrow("body: JSON nested more than 512 levels deep");
+    // Far deeper than the stack allows recursion to go.
+    expect(() => parseJson(nested(1_000_000))).toThrow(AnthropicApiError);
+  });
 });
 
 describe("clashingLimitations (passthrough eligibility)", () => {
