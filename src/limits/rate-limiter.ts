@@ -38,7 +38,7 @@ export interface RateDecision {
   resetSeconds: number;
   /** Seconds until the refusing bucket has a token again; 0 when allowed. */
   retryAfterSeconds: number;
-  /** X-RateLimit-Limit, -Remaining, -Reset (seconds from now until the bucket is full), and Retry-After
+  /** X-RateLimit-Limit, -Remaining, -Reset (Unix time in seconds when the bucket is full), and Retry-After
    *  on refusal. Empty when nothing is limited. */
   headers: Record<string, string>;
 }
@@ -108,7 +108,7 @@ function planner(options: RateLimitOptions) {
     return requests.length === 0 ? undefined : { requests, names };
   }
 
-  function decide({ names }: Plan, results: BucketResult[]): RateDecision {
+  function decide({ names }: Plan, results: BucketResult[], now: number): RateDecision {
     const shown = results[0] as BucketResult;
     let refused = -1;
     for (let i = 0; i < results.length && refused < 0; i++) if (!results[i]!.allowed) refused = i;
@@ -119,7 +119,8 @@ function planner(options: RateLimitOptions) {
     const headers: Record<string, string> = {
       "X-RateLimit-Limit": String(shown.limit),
       "X-RateLimit-Remaining": String(remaining),
-      "X-RateLimit-Reset": String(shown.resetSeconds),
+      // As Olla (and GitHub) send it: the Unix time, in seconds, when the bucket is full again.
+      "X-RateLimit-Reset": String(Math.ceil(now / 1000 + shown.resetSeconds)),
     };
     if (denier) headers["Retry-After"] = String(denier.retryAfterSeconds);
     return {
@@ -146,7 +147,7 @@ export function createRateLimiter(
   return {
     check(kind, ip, now = Date.now()) {
       const planned = plan(kind, ip);
-      return planned ? decide(planned, store.takeAll(planned.requests, now)) : OPEN;
+      return planned ? decide(planned, store.takeAll(planned.requests, now), now) : OPEN;
     },
     sweep: (now = Date.now()) => store.sweep(now),
   };
@@ -159,7 +160,9 @@ export function createSharedRateLimiter(options: RateLimitOptions, store: RedisB
     check(kind, ip, now = Date.now()) {
       const planned = plan(kind, ip);
       // Nothing limits this kind: answer now, without a round trip through a promise.
-      return planned ? store.takeAll(planned.requests, now).then((taken) => decide(planned, taken)) : OPEN;
+      return planned
+        ? store.takeAll(planned.requests, now).then((taken) => decide(planned, taken, now))
+        : OPEN;
     },
     sweep: (now = Date.now()) => store.sweep(now),
     status: () => store.status(),

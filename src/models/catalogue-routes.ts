@@ -7,6 +7,45 @@ import { buildCatalogue, findModel, modelType, type UnifiedModel } from "./catal
 import { type ListSource, lmstudioModels, ollamaTags, openaiModels } from "./lists.ts";
 
 const FORMATS = ["unified", "openai", "ollama", "lmstudio"] as const;
+const TYPES = ["llm", "vlm", "embeddings"] as const;
+
+/** Olla's older `capability=` names, read as the type they stand for; other values name a capability. */
+const CAPABILITY_TYPES: Record<string, (typeof TYPES)[number]> = {
+  vision: "vlm",
+  multimodal: "vlm",
+  embedding: "embeddings",
+  embeddings: "embeddings",
+  vector_search: "embeddings",
+  chat: "llm",
+  text_generation: "llm",
+  completion: "llm",
+};
+
+/** The catalogue's filters from the query as one test, or the 400 to answer for a value it cannot take. */
+function modelFilter(query: URLSearchParams): ((model: UnifiedModel) => boolean) | Response {
+  const family = query.get("family")?.toLowerCase();
+  const type = query.get("type");
+  if (type !== null && !(TYPES as readonly string[]).includes(type)) {
+    return errorResponse("openai", 400, `unknown type "${type}"; expected one of ${TYPES.join(", ")}`);
+  }
+  const capability = query.get("capability")?.toLowerCase();
+  const capabilityType = capability === undefined ? undefined : CAPABILITY_TYPES[capability];
+  const available = query.get("available");
+  if (available !== null && available !== "true" && available !== "false") {
+    return errorResponse("openai", 400, `available must be true or false, not "${available}"`);
+  }
+  return (model) =>
+    (!family || model.family?.toLowerCase() === family) &&
+    (!type || modelType(model) === type) &&
+    (capability === undefined ||
+      (capabilityType !== undefined
+        ? modelType(model) === capabilityType
+        : (model.capabilities as readonly string[]).includes(capability))) &&
+    // available=true: ready somewhere without a cold load (loaded, or on a platform that serves all it
+    // lists, as vLLM does); false: on every endpoint it would have to be loaded first.
+    (available === null ||
+      model.sources.some(({ model: native }) => native.loaded !== false) === (available === "true"));
+}
 
 function unifiedEntry(model: UnifiedModel, created: number) {
   return {
@@ -48,8 +87,8 @@ export function catalogueRoutes(source: ListSource): Route[] {
           );
         }
         const endpointName = query.get("endpoint");
-        const family = query.get("family")?.toLowerCase();
-        const type = query.get("type");
+        const keep = modelFilter(query);
+        if (keep instanceof Response) return keep;
         const narrowed: ListSource = {
           ...source,
           endpoints: endpointName
@@ -58,9 +97,7 @@ export function catalogueRoutes(source: ListSource): Route[] {
         };
         const models = buildCatalogue(narrowed, {
           includeUnavailable: query.get("include_unavailable") === "true",
-        })
-          .filter((model) => !family || model.family?.toLowerCase() === family)
-          .filter((model) => !type || modelType(model) === type);
+        }).filter(keep);
         const created = Math.floor(Date.now() / 1000);
         switch (format) {
           case "openai":

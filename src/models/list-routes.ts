@@ -1,5 +1,5 @@
 // Routes that answer model lists from the fleet's catalogue instead of asking one endpoint:
-// /olla/api/tags and /olla/api/ps (Ollama), /olla/lmstudio/api/v0/models (LM Studio), and
+// /olla/api/tags and /olla/api/ps (Ollama), /olla/lmstudio/api/v0/models and api/v1/models (LM Studio), and
 // /olla/v1/models (the fleet, or each provider's /v1/models).
 
 import type { Route } from "../http/router.ts";
@@ -18,11 +18,19 @@ export function modelListRoutes(source: ListSource, profiles: readonly PlatformP
     { methods: ["GET"], path: "/olla/v1/models", handler: () => json(openaiModels(source, any)) },
     { methods: ["GET"], path: "/olla/proxy/v1/models", handler: () => json(openaiModels(source, any)) },
   ];
-  for (const prefix of profiles.find((profile) => profile.name === "lm-studio")?.prefixes ?? []) {
+  const lmstudio = profiles.find((profile) => profile.name === "lm-studio");
+  for (const prefix of lmstudio?.prefixes ?? []) {
     routes.push({
       methods: ["GET"],
       path: `/olla/${prefix}/api/v0/models`,
       handler: () => json(lmstudioModels(source)),
+    });
+    // LM Studio's newer REST path, answered as Olla does: its OpenAI-style list.
+    const ofLmstudio = prefixAdmits(lmstudio!);
+    routes.push({
+      methods: ["GET"],
+      path: `/olla/${prefix}/api/v1/models`,
+      handler: () => json(openaiModels(source, ofLmstudio)),
     });
   }
   for (const profile of profiles) {

@@ -96,6 +96,33 @@ test("/olla/models: one entry per model across endpoints, with where it lives", 
   expect(bad.status).toBe(400);
 });
 
+test("/olla/models filters by capability (Olla's older names too) and by available; bad values are 400", async () => {
+  const cold = await startFakeUpstream({
+    kind: "ollama",
+    models: [{ id: "warm:latest" }, { id: "cold:latest", loaded: false }, { id: "nomic-embed-text:latest" }],
+  });
+  const own = await startTestOlla(endpointsYaml([{ name: "box", url: cold.url, type: "ollama" }]));
+  try {
+    const ids = async (query: string) => {
+      const response = await fetch(`${own.url}/olla/models?${query}`);
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { data: { id: string }[] }).data.map((model) => model.id).sort();
+    };
+    expect(await ids("capability=embedding")).toEqual(["nomic-embed-text:latest"]);
+    expect(await ids("capability=vector_search")).toEqual(["nomic-embed-text:latest"]);
+    expect(await ids("capability=chat")).toEqual(["cold:latest", "warm:latest"]);
+    expect(await ids("available=true")).toEqual(["nomic-embed-text:latest", "warm:latest"]);
+    expect(await ids("available=false")).toEqual(["cold:latest"]);
+    expect(await ids("available=true&type=llm")).toEqual(["warm:latest"]);
+    for (const query of ["available=maybe", "type=robot"]) {
+      expect((await fetch(`${own.url}/olla/models?${query}`)).status).toBe(400);
+    }
+  } finally {
+    await own.stop();
+    await cold.stop();
+  }
+});
+
 test("/olla/models/{id} finds ids with a slash; /internal/status/models summarises", async () => {
   const found = await fetch(`${olla.url}/olla/models/meta-llama/Llama-3.2-3B-Instruct`);
   expect(found.status).toBe(200);
@@ -133,6 +160,15 @@ test("/olla/api/ps lists loaded Ollama models; /olla/lmstudio/api/v0/models spea
       type: "llm",
     });
     expect(list.data.find((model) => model.id === "llama-3.2-3b-instruct")!.state).toBe("loaded");
+    // LM Studio's newer path gets the OpenAI-style list, from the catalogue, not the endpoint.
+    lm.clearRequests();
+    const v1 = (await (await fetch(`${withLm.url}/olla/lm-studio/api/v1/models`)).json()) as {
+      object: string;
+      data: { id: string; object: string }[];
+    };
+    expect(v1.object).toBe("list");
+    expect(v1.data.map((model) => model.id).sort()).toEqual(list.data.map((model) => model.id).sort());
+    expect(lm.requests.some((request) => request.path === "/api/v1/models")).toBe(false);
   } finally {
     await withLm.stop();
     await lm.stop();

@@ -52,7 +52,10 @@ describe("rate limits", () => {
       const retryAfter = Number(refused.headers.get("retry-after"));
       expect(retryAfter).toBeGreaterThanOrEqual(9);
       expect(retryAfter).toBeLessThanOrEqual(10);
-      expect(Number(refused.headers.get("x-ratelimit-reset"))).toBeGreaterThan(0);
+      // Unix seconds, as Olla sends it: within the next minute.
+      const reset = Number(refused.headers.get("x-ratelimit-reset"));
+      expect(reset).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000));
+      expect(reset).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 60);
       const body = (await refused.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe("rate_limit_exceeded");
       // Ollama-style envelope on an /api/ path.

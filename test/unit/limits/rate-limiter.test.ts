@@ -24,10 +24,14 @@ describe("rate limiter", () => {
       headers: {
         "X-RateLimit-Limit": "60",
         "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": "2",
+        // Unix seconds: 0.5 s now + 2 s to full, rounded up.
+        "X-RateLimit-Reset": "3",
         "Retry-After": "1",
       },
     });
+    const later = limiter.check("proxy", "3.3.3.3", 1_700_000_000_250);
+    // One token of two taken: full in 1 s, from 1,700,000,000.25 s.
+    expect(later.headers["X-RateLimit-Reset"]).toBe("1700000002");
     expect(limiter.check("proxy", "2.2.2.2", 500).allowed).toBe(true);
     expect(limiter.check("proxy", "1.1.1.1", 1000).allowed).toBe(true);
   });
