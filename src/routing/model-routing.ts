@@ -159,10 +159,15 @@ export function routeByModel(input: ModelRoutingInput): ModelRoute {
   if (unlisted) {
     return { tiers: [unlisted], decision: "routed", reason: "model_list_unknown", nameOn };
   }
-  const reason = hostsDown > 0 ? "model_on_unavailable_endpoints" : "model_not_found";
+  // Olla's reason codes: model_unavailable (only on endpoints that are down), model_not_found.
+  const reason = hostsDown > 0 ? "model_unavailable" : "model_not_found";
   if (input.strategy === "optimistic" && input.fallback !== "none") {
     const pool = fallbackPool(input);
-    if (pool.length > 0) return { tiers: [pool], decision: "fallback", reason: `${reason}_fallback`, nameOn };
+    if (pool.length > 0) {
+      const fellBack =
+        hostsDown > 0 && input.fallback === "all" ? "all_healthy_fallback" : `${reason}_fallback`;
+      return { tiers: [pool], decision: "fallback", reason: fellBack, nameOn };
+    }
   }
   return { tiers: [], decision: "rejected", reason, status: hostsDown > 0 ? 503 : 404, nameOn };
 }

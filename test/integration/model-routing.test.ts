@@ -85,7 +85,7 @@ describe("strict (the default)", () => {
       await olla.app.health.checkNow(olla.app.endpoints.find((endpoint) => endpoint.name === "big")!);
       const response = await chat("qwen3:4b");
       expect(response.status).toBe(503);
-      expect(response.headers.get("x-olla-routing-reason")).toBe("model_on_unavailable_endpoints");
+      expect(response.headers.get("x-olla-routing-reason")).toBe("model_unavailable");
       expect(response.headers.get("x-olla-routing-decision")).toBe("rejected");
       expect(response.headers.get("retry-after")).toBe("5");
     } finally {

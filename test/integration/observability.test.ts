@@ -173,6 +173,23 @@ describe.each(["olla", "sherpa"])("engine %s", (engine) => {
     const histogram = families.get("olla_request_duration_seconds")!.metrics;
     expect(histogram.some((metric) => Number(metric.buckets!["+Inf"]) > 0)).toBe(true);
     expect(families.get("olla_endpoint_up")!.metrics.map((metric) => metric.value)).toEqual(["1", "1"]);
+    // Olla's own gauge families, for dashboards built on them.
+    const gauge = (name: string) =>
+      families.get(name)?.metrics.map((metric) => [metric.labels ?? {}, metric.value]);
+    expect(gauge("olla_endpoints_total")).toEqual([[{}, "2"]]);
+    expect(gauge("olla_endpoints_healthy")).toEqual([[{}, "2"]]);
+    expect(gauge("olla_system_status")).toEqual([[{}, "2"]]);
+    expect(Number(gauge("olla_uptime_seconds")![0]![1])).toBeGreaterThan(0);
+    expect(gauge("olla_info")![0]![0]).toMatchObject({ engine, balancer: "priority" });
+    expect(
+      gauge("olla_endpoint_models_count")!
+        .map(([labels]) => (labels as { endpoint: string }).endpoint)
+        .sort(),
+    ).toEqual(["ollama-box", "vllm-box"]);
+    expect(gauge("olla_endpoint_models_count")!.every(([, value]) => Number(value) > 0)).toBe(true);
+    for (const name of ["olla_active_connections", "olla_endpoint_connections", "olla_endpoint_priority"]) {
+      expect(families.has(name)).toBe(true);
+    }
     // The parser folds a histogram's label sets together; one _count line per endpoint shows them.
     expect(
       text.match(/^olla_endpoint_health_check_duration_seconds_count\{endpoint="[^"]+"\} [1-9]/gm)!.length,

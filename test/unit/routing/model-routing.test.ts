@@ -95,7 +95,7 @@ describe("routeByModel", () => {
     expect(route("deepseek-r1:7b", onlyListed)).toMatchObject({
       decision: "rejected",
       status: 503,
-      reason: "model_on_unavailable_endpoints",
+      reason: "model_unavailable",
     });
   });
 
@@ -107,5 +107,9 @@ describe("routeByModel", () => {
     const compatible = route("phi4", { ...scope, compatible: (endpoint) => endpoint === b });
     expect(names(compatible.tiers)).toEqual([["b"]]);
     expect(route("phi4", { ...scope, fallback: "none" }).decision).toBe("rejected");
+    // Olla's reason codes.
+    expect(all.reason).toBe("model_not_found_fallback");
+    expect(route("deepseek-r1:7b", { ...scope, fallback: "all" }).reason).toBe("all_healthy_fallback");
+    expect(route("deepseek-r1:7b", scope).reason).toBe("model_unavailable_fallback");
   });
 });
