@@ -119,6 +119,10 @@ afterAll(async () => {
   scripted.stop();
 });
 
+/** POSTs `body` as JSON. */
+const postJson = (url: string, body: unknown) =>
+  fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
 const lastBody = (fake: FakeUpstream, path: string) =>
   JSON.parse(fake.requests.filter((request) => request.path === path).at(-1)!.body) as Record<
     string,
@@ -378,19 +382,20 @@ describe("errors in Anthropic's format", () => {
     expect(translated.requests.length).toBe(0);
   });
 
+  /** A request of about `size` bytes that olla must refuse as too large, in Anthropic's envelope. */
+  async function expectTooLarge(url: string, size: number) {
+    const response = await postJson(url, {
+      model: "qwen-openai",
+      max_tokens: 5,
+      messages: [{ role: "user", content: "x".repeat(size) }],
+    });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { type: string } }).error.type).toBe("request_too_large");
+  }
+
   test("a body over max_message_size: 413 request_too_large, for messages and count_tokens", async () => {
     for (const path of ["/v1/messages", "/v1/messages/count_tokens"]) {
-      const response = await fetch(`${olla.url}/olla/anthropic${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          model: "qwen-openai",
-          max_tokens: 5,
-          messages: [{ role: "user", content: "x".repeat(70_000) }],
-        }),
-      });
-      expect(response.status).toBe(413);
-      expect(((await response.json()) as { error: { type: string } }).error.type).toBe("request_too_large");
+      await expectTooLarge(`${olla.url}/olla/anthropic${path}`, 70_000);
     }
   });
 
@@ -401,17 +406,7 @@ describe("errors in Anthropic's format", () => {
     );
     try {
       translated.clearRequests();
-      const response = await fetch(`${strict.url}/olla/anthropic/v1/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          model: "qwen-openai",
-          max_tokens: 5,
-          messages: [{ role: "user", content: "x".repeat(5_000) }],
-        }),
-      });
-      expect(response.status).toBe(413);
-      expect(((await response.json()) as { error: { type: string } }).error.type).toBe("request_too_large");
+      await expectTooLarge(`${strict.url}/olla/anthropic/v1/messages`, 5_000);
       expect(translated.requests.length).toBe(0);
     } finally {
       await strict.stop();
@@ -473,14 +468,10 @@ describe("errors in Anthropic's format", () => {
     // Half the answer, then a pause past the deadline before the rest (which would be cut anyway).
     translated.set({ dieMidStream: 1, quietGap: { afterFrames: 1, ms: 2_000 } });
     try {
-      const response = await fetch(`${hasty.url}/olla/anthropic/v1/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          model: "qwen-openai",
-          max_tokens: 5,
-          messages: [{ role: "user", content: "hi" }],
-        }),
+      const response = await postJson(`${hasty.url}/olla/anthropic/v1/messages`, {
+        model: "qwen-openai",
+        max_tokens: 5,
+        messages: [{ role: "user", content: "hi" }],
       });
       expect(response.status).toBe(504);
       const body = (await response.json()) as { type: string; error: { type: string; message: string } };
@@ -643,14 +634,10 @@ describe("hostile bodies and a fleet that is down", () => {
       await lonely.app.health.checkNow(endpoint);
       expect(endpoint.status).toBe("offline");
       for (const path of ["/olla/anthropic/v1/messages", "/olla/v1/chat/completions"]) {
-        const response = await fetch(`${lonely.url}${path}`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            model: "qwen-doomed",
-            max_tokens: 5,
-            messages: [{ role: "user", content: "hi" }],
-          }),
+        const response = await postJson(`${lonely.url}${path}`, {
+          model: "qwen-doomed",
+          max_tokens: 5,
+          messages: [{ role: "user", content: "hi" }],
         });
         expect(response.status).toBe(503);
         const body = (await response.json()) as { error: { message: string } };

@@ -122,51 +122,52 @@ describe("model discovery", () => {
     discovery.stop();
   });
 
-  test("retry_attempts retries per run, from retry_backoff, doubling; the next run starts them again", async () => {
-    const endpoint = testEndpoint({ name: "down-list", url: vllm.url, type: "vllm" });
-    const { clock, discovery } = discoveryFor([endpoint], manualClock(), {
-      retryAttempts: 2,
-      retryBackoffMs: 500,
-    });
+  /** Discovery of one vLLM endpoint whose model list fails (500), counting how often it is asked. */
+  function failingList(name: string, retry: { retryAttempts: number; retryBackoffMs: number }) {
+    const endpoint = testEndpoint({ name, url: vllm.url, type: "vllm" });
+    const { clock, discovery } = discoveryFor([endpoint], manualClock(), retry);
     vllm.set({ fail: { status: 500, paths: ["/v1/models"] } });
-    try {
-      vllm.clearRequests();
-      const asked = () => vllm.requests.filter((request) => request.path === "/v1/models").length;
-      const after = async (ms: number) => {
+    vllm.clearRequests();
+    const asked = () => vllm.requests.filter((request) => request.path === "/v1/models").length;
+    return {
+      discovery,
+      asked,
+      /** The asks so far, once the clock has moved on `ms`. */
+      async after(ms: number) {
         await clock.advance(ms);
         await Bun.sleep(50);
         return asked();
-      };
-      await discovery.start();
-      expect(asked()).toBe(1);
-      expect(await after(500)).toBe(2); // first retry: retry_backoff
-      expect(await after(500)).toBe(2);
-      expect(await after(500)).toBe(3); // second: twice as long
-      expect(await after(10_000)).toBe(3); // retry_attempts used up until the next run
-      expect(await after(60_000 - 11_500)).toBe(4); // the next run (interval 60 s)
-      expect(await after(500)).toBe(5); // ... with its own retries
+      },
+      stop() {
+        vllm.set({ fail: null });
+        discovery.stop();
+      },
+    };
+  }
+
+  test("retry_attempts retries per run, from retry_backoff, doubling; the next run starts them again", async () => {
+    const list = failingList("down-list", { retryAttempts: 2, retryBackoffMs: 500 });
+    try {
+      await list.discovery.start();
+      expect(list.asked()).toBe(1);
+      expect(await list.after(500)).toBe(2); // first retry: retry_backoff
+      expect(await list.after(500)).toBe(2);
+      expect(await list.after(500)).toBe(3); // second: twice as long
+      expect(await list.after(10_000)).toBe(3); // retry_attempts used up until the next run
+      expect(await list.after(60_000 - 11_500)).toBe(4); // the next run (interval 60 s)
+      expect(await list.after(500)).toBe(5); // ... with its own retries
     } finally {
-      vllm.set({ fail: null });
-      discovery.stop();
+      list.stop();
     }
   });
 
   test("retry_attempts 0: a failed ask waits for the next run", async () => {
-    const endpoint = testEndpoint({ name: "no-retry", url: vllm.url, type: "vllm" });
-    const { clock, discovery } = discoveryFor([endpoint], manualClock(), {
-      retryAttempts: 0,
-      retryBackoffMs: 1000,
-    });
-    vllm.set({ fail: { status: 500, paths: ["/v1/models"] } });
+    const list = failingList("no-retry", { retryAttempts: 0, retryBackoffMs: 1000 });
     try {
-      vllm.clearRequests();
-      await discovery.start();
-      await clock.advance(30_000);
-      await Bun.sleep(50);
-      expect(vllm.requests.filter((request) => request.path === "/v1/models")).toHaveLength(1);
+      await list.discovery.start();
+      expect(await list.after(30_000)).toBe(1);
     } finally {
-      vllm.set({ fail: null });
-      discovery.stop();
+      list.stop();
     }
   });
 
