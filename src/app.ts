@@ -49,7 +49,7 @@ import { buildCatalogue, findModel } from "./models/catalogue.ts";
 import { catalogueRoutes } from "./models/catalogue-routes.ts";
 import { modelListRoutes } from "./models/list-routes.ts";
 import { modelManagementRoutes } from "./proxy/model-management.ts";
-import { createBalancer } from "./routing/index.ts";
+import { createBalancer, createStickySessions } from "./routing/index.ts";
 import { createMetrics, type Gauges } from "./stats/metrics.ts";
 import { monitorEventLoop, processSnapshot } from "./stats/process.ts";
 import { createRequestStats, tallyJson } from "./stats/request-stats.ts";
@@ -88,6 +88,7 @@ export const CAPABILITIES = [
   "client_api_keys",
   "dashboard",
   "anthropic_messages",
+  "sticky_sessions",
 ] as const;
 
 /** Stats memory bounds: models tracked at once, and how long an unused model's entry is kept. */
@@ -179,6 +180,16 @@ export async function startApp(
     onLimited: (scope) => metrics.rateLimited(scope),
   });
 
+  const stickyConfig = config.proxy.sticky_sessions;
+  const sticky = stickyConfig.enabled
+    ? createStickySessions({
+        idleTtlSeconds: stickyConfig.idle_ttl_seconds,
+        maxSessions: stickyConfig.max_sessions,
+        keySources: stickyConfig.key_sources,
+        prefixHashBytes: stickyConfig.prefix_hash_bytes,
+      })
+    : undefined;
+
   const healthConfig = config.discovery.health_check;
   const health = createHealthScheduler({
     endpoints,
@@ -194,6 +205,14 @@ export async function startApp(
     breakerOpenMs: healthConfig.circuit_breaker.open_duration,
     // A node that comes back may have different models loaded now.
     onRecovered: (endpoint) => void discovery?.refresh(endpoint),
+    // Pins to a node that left rotation would only cost a repin each: drop them now.
+    onDown: sticky
+      ? (endpoint) => {
+          const purged = sticky.purge(isRoutable);
+          if (purged > 0)
+            logger.info("sticky sessions purged", { endpoint: endpoint.name, sessions: purged });
+        }
+      : undefined,
   });
   const discoveryConfig = config.discovery.model_discovery;
   const discovery = discoveryConfig.enabled
@@ -257,6 +276,7 @@ export async function startApp(
         };
       }),
     }),
+    statsSticky: () => (sticky ? sticky.stats() : { enabled: false }),
     statsModels: (includeEndpoints: boolean) => ({
       timestamp: new Date().toISOString(),
       models: [...stats.models()].map(([name, entry]) => ({
@@ -396,6 +416,7 @@ export async function startApp(
     },
     logger: logger.child({ component: "proxy" }),
     clientKeysAreOurs: keys.enabled,
+    sticky,
   };
   const router = createRouter([
     ...systemRoutes({

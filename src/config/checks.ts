@@ -194,6 +194,24 @@ export function checkConfig(config: Config, options: CheckOptions): ConfigProble
     config.translators.anthropic.inspector.session_header,
   );
 
+  const sticky = config.proxy.sticky_sessions;
+  if (sticky.enabled && sticky.key_sources.length === 0) {
+    add(
+      "error",
+      "proxy.sticky_sessions.key_sources",
+      "sticky sessions are enabled, so at least one source is needed (session_header, prefix_hash, auth_header, ip)",
+    );
+  }
+  sticky.key_sources.forEach((source, index) => {
+    if (sticky.key_sources.indexOf(source) !== index)
+      add(
+        "warning",
+        `proxy.sticky_sessions.key_sources[${index}]`,
+        "listed twice; the first one counts",
+        source,
+      );
+  });
+
   for (const [alias, targets] of Object.entries(config.model_aliases)) {
     if (alias.trim() !== alias || alias === "") {
       add("error", `model_aliases.${alias}`, "alias names may not be empty or have surrounding spaces");

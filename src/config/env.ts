@@ -47,7 +47,6 @@ const UNSUPPORTED_ENV: Record<string, string> = {
   OLLA_CONFIG_DIR: "not supported; models.yaml is not used, put everything in the config file",
   // Olla's variables for keys olla accepts and ignores: the same reason as for the key.
   OLLA_PROXY_PROFILE: `ignored: ${RETIRED_KEYS["proxy.profile"]}`,
-  OLLA_PROXY_STICKY_SESSIONS_ENABLED: `ignored: ${RETIRED_KEYS["proxy.sticky_sessions"]}`,
 };
 
 function isTrue(raw: string): boolean {

@@ -183,6 +183,24 @@ export function list(value: string[], doc: string) {
   return tag(schema, "list").default(value).describe(doc);
 }
 
+/** A list whose every entry is one of `values` (each error names its entry); env: comma-separated. */
+export function choiceList<const T extends readonly [string, ...string[]]>(
+  values: T,
+  value: T[number][],
+  doc: string,
+) {
+  const expected = `expected one of ${values.join(", ")}`;
+  const item = z.string({ error: expected }).transform((input, ctx): T[number] => {
+    const word = input.trim().toLowerCase();
+    if ((values as readonly string[]).includes(word)) return word as T[number];
+    ctx.addIssue({ code: "custom", message: expected });
+    return z.NEVER;
+  });
+  return tag(z.array(item, { error: "expected a list of strings" }), "list")
+    .default(value as Awaited<T[number]>[])
+    .describe(doc);
+}
+
 export function stringMap(doc: string) {
   const schema = z.record(z.string(), z.string({ error: "expected a string" }), {
     error: "expected a map of names to strings",

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import {
   choice,
+  choiceList,
   duration,
   endpointList,
   flag,
@@ -26,6 +27,9 @@ const PRIVATE_RANGES = [
   "::1/128",
   "fc00::/7",
 ];
+
+/** Where a sticky session's key can come from (proxy.sticky_sessions.key_sources). */
+export const STICKY_KEY_SOURCES = ["session_header", "prefix_hash", "auth_header", "ip"] as const;
 
 const section = <T extends z.core.$ZodLooseShape>(shape: T, doc: string) =>
   z
@@ -243,6 +247,31 @@ export const configSchema = z.object({
         },
         "Which platform profiles are loaded.",
       ),
+      sticky_sessions: section(
+        {
+          enabled: flag(
+            false,
+            "Send a conversation back to the endpoint that served it (its KV cache still holds the prefix).",
+          ),
+          idle_ttl_seconds: int(
+            600,
+            "Seconds a session's pin lasts unused (each request restarts it; 0 = no limit).",
+            {
+              min: 0,
+            },
+          ),
+          max_sessions: int(10000, "Pins kept at most; the least recently used makes room.", { min: 1 }),
+          key_sources: choiceList(
+            STICKY_KEY_SOURCES,
+            ["session_header", "prefix_hash", "auth_header"],
+            "Where a session's key comes from, first that gives one wins: session_header (X-Olla-Session-ID), prefix_hash (start of messages/prompt), auth_header (hash of Authorization), ip (client IP). Keys are per model.",
+          ),
+          prefix_hash_bytes: int(512, "Bytes of the messages (or prompt) JSON that prefix_hash hashes.", {
+            min: 1,
+          }),
+        },
+        "Session affinity (KV-cache reuse) among the endpoints model routing allows.",
+      ),
     },
     "How requests are forwarded.",
   ),
@@ -396,7 +425,6 @@ export const RETIRED_KEYS: Record<string, string> = {
   "server.rate_limits.per_endpoint": "not supported; limits apply per client IP and globally",
   "proxy.profile": "olla passes every chunk on as it arrives (Olla's streaming profile) for every answer",
   "discovery.refresh_interval": "endpoints are read at start-up; restart olla to change them",
-  "proxy.sticky_sessions": "sticky sessions are not implemented yet; each request is balanced on its own",
 };
 
 /** Keys accepted now whose behaviour lands in a later release: setting one says so at start-up. */

@@ -4,7 +4,7 @@
 import type { Logger } from "../log/index.ts";
 import { type CircuitBreaker, createCircuitBreaker } from "./circuit-breaker.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import type { Endpoint } from "./endpoint.ts";
+import { type Endpoint, ROUTABLE_STATUSES } from "./endpoint.ts";
 import type { ProbeResult } from "./health-probe.ts";
 
 export interface HealthSchedulerOptions {
@@ -21,6 +21,8 @@ export interface HealthSchedulerOptions {
   breakerOpenMs?: number;
   /** Called when an endpoint becomes routable again (e.g. to re-discover its models). */
   onRecovered?: (endpoint: Endpoint) => void;
+  /** Called when an endpoint that took traffic leaves rotation (e.g. to drop sticky-session pins to it). */
+  onDown?: (endpoint: Endpoint) => void;
 }
 
 export interface HealthScheduler {
@@ -104,6 +106,7 @@ export function createHealthScheduler(options: HealthSchedulerOptions): HealthSc
       if (previous !== "unknown") options.onRecovered?.(endpoint);
     } else {
       options.logger.warn("endpoint is down", fields);
+      if (ROUTABLE_STATUSES.has(previous)) options.onDown?.(endpoint);
     }
   };
 

@@ -10,6 +10,8 @@ export interface InternalSnapshots {
   process: () => unknown;
   statsModels: (includeEndpoints: boolean) => unknown;
   statsEndpoints: () => unknown;
+  /** {"enabled":false} while sticky sessions are off. */
+  statsSticky: () => unknown;
   /** Prometheus text exposition. */
   metrics: () => string;
 }
@@ -28,6 +30,7 @@ export function internalRoutes(snapshots: InternalSnapshots): Route[] {
         json(snapshots.statsModels(context.url.searchParams.get("include_endpoints") === "true")),
     },
     { methods: ["GET"], path: "/internal/stats/endpoints", handler: () => json(snapshots.statsEndpoints()) },
+    { methods: ["GET"], path: "/internal/stats/sticky", handler: () => json(snapshots.statsSticky()) },
     {
       methods: ["GET"],
       path: "/internal/metrics",

@@ -35,6 +35,8 @@ export interface RequestRecord {
   failure?: string;
   /** Endpoints tried before the one that answered (failover), with why each failed. */
   attempts?: { endpoint: string; failure: string }[];
+  /** What the sticky-session pin did (hit, miss, repin, disabled), with sticky sessions on. */
+  stickyOutcome?: string;
   /** Set by a handler whose answer streams on: the record is finished when the body ends, not now. */
   deferred: boolean;
   /** Set by a handler whose answer already carries X-Olla-Request-ID (made with the endpoint's headers):

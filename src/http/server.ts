@@ -84,6 +84,7 @@ class RequestContext implements RouteContext, RequestRecord {
   usage: RequestRecord["usage"] = undefined;
   failure: string | undefined = undefined;
   attempts: RequestRecord["attempts"] = undefined;
+  stickyOutcome: string | undefined = undefined;
   deferred = false;
   idHeaderSent = false;
   /** Guard headers and (CORS on) the request, for completing the answer (see answer). */

@@ -17,6 +17,7 @@ export interface AccessEntry {
   ttftMs?: number;
   usage?: { input: number; output: number };
   failure?: string;
+  stickyOutcome?: string;
 }
 
 const SECRET_PARAM = /key|token|secret|password|auth|sig|credential/i;
@@ -52,6 +53,8 @@ const FIELDS: readonly (readonly [string, (entry: AccessEntry, durationMs: numbe
   ["tokens_in", (entry) => entry.usage?.input ?? null],
   ["tokens_out", (entry) => entry.usage?.output ?? null],
   ["failure", (entry) => entry.failure || undefined],
+  // Only with sticky sessions on.
+  ["sticky_outcome", (entry) => entry.stickyOutcome],
 ];
 
 export function writeAccessLog(logger: Logger, entry: AccessEntry, durationMs: number): void {

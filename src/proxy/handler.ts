@@ -12,9 +12,12 @@ import {
   type Balancer,
   type EndpointCatalogue,
   type Fallback,
+  keySourceOf,
   type ModelRoute,
   type ModelRoutingInput,
   routeByModel,
+  SESSION_HEADER,
+  type StickySessions,
   type Strategy,
 } from "../routing/index.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
@@ -64,6 +67,8 @@ export interface ProxyDeps {
   models?: ModelRouting;
   /** server.auth is on: the client's Authorization / x-api-key belong to olla, not the endpoint. */
   clientKeysAreOurs?: boolean;
+  /** proxy.sticky_sessions, when enabled. */
+  sticky?: StickySessions;
   logger: Logger;
 }
 
@@ -370,6 +375,7 @@ class Attempt implements UpstreamRequest, AnswerHooks {
     const routing = this.routing;
     if (routing) for (const [name, value] of routing) headers.append(name, value);
     if (this.mode !== undefined) headers.set("x-olla-mode", this.mode);
+    if (this.deps.sticky !== undefined) this.call?.stickyHeaders(headers, this.endpoint);
     headers.set("x-olla-request-id", this.context.record.requestId);
     return headers;
   }
@@ -439,6 +445,25 @@ async function renamedBody(
   return rewriteModel(bytes, modelAt, name);
 }
 
+/** A request's sticky-session state (sticky sessions on). */
+interface StickyRequest {
+  key: string | undefined;
+  /** The pin found when the request began: served by it is a hit. */
+  pinnedAtStart: Endpoint | undefined;
+  /** Where this request last pinned the key (each endpoint it is sent to is pinned). */
+  pinnedNow: Endpoint | undefined;
+  /** X-Olla-Session-ID, echoed when it made the key. */
+  session: string | null;
+}
+
+/** Sticky sessions on, but no source gave the request a key: nothing to pin (never written to). */
+const NO_STICKY_KEY: StickyRequest = {
+  key: undefined,
+  pinnedAtStart: undefined,
+  pinnedNow: undefined,
+  session: null,
+};
+
 /**
  * One request on its way to an endpoint, after its body was read and its candidates chosen: what every
  * try shares and what failover needs to make the next one. Until an endpoint answers, this is all the
@@ -469,6 +494,8 @@ class ProxyCall {
     /** An endpoint's own name for the model, where it differs from the client's. */
     private readonly nameOn: ReadonlyMap<Endpoint, string> | undefined,
     private readonly prepared: PreparedRequest | undefined,
+    /** Sticky sessions' state for this request; undefined while they are off. */
+    private readonly sticky: StickyRequest | undefined,
   ) {}
 
   /** The client's API family, for error answers (those are rare: not kept per waiting request). */
@@ -552,11 +579,41 @@ class ProxyCall {
         this.candidates = tier;
         continue;
       }
-      const endpoint = this.deps.balancer.pick(this.candidates) as Endpoint;
-      if (endpoint.breaker.begin()) return endpoint;
+      const endpoint = this.choose();
+      if (endpoint.breaker.begin()) {
+        const sticky = this.sticky;
+        if (sticky !== undefined && sticky.key !== undefined && endpoint !== sticky.pinnedNow) {
+          // Pinned as it is sent, so the session's next requests (even concurrent ones) follow; a
+          // failover pins again the next endpoint, so the pin ends where the answer came from.
+          this.deps.sticky!.pin(sticky.key, endpoint);
+          sticky.pinnedNow = endpoint;
+        }
+        return endpoint;
+      }
       // Half-open and its one trial is already running: not this one.
       this.candidates = this.candidates.filter((candidate) => candidate !== endpoint);
     }
+  }
+
+  /** The request's pinned endpoint when it is among the tier's candidates and routable, else the
+   * balancer's pick: the pin chooses only among what the scope and model routing allow. */
+  private choose(): Endpoint {
+    const pinned = this.sticky?.pinnedAtStart;
+    if (pinned !== undefined && this.candidates.includes(pinned) && this.deps.isRoutable(pinned))
+      return pinned;
+    return this.deps.balancer.pick(this.candidates) as Endpoint;
+  }
+
+  /** The sticky-session headers of the answer `endpoint` gave (sticky sessions on), its outcome counted
+   * and recorded for the access log. */
+  stickyHeaders(headers: Headers, endpoint: Endpoint): void {
+    const sticky = this.sticky!;
+    const outcome = this.deps.sticky!.outcome(sticky.key, sticky.pinnedAtStart, endpoint);
+    this.context.record.stickyOutcome = outcome;
+    headers.set("x-olla-sticky-session", outcome);
+    if (sticky.key === undefined) return;
+    headers.set("x-olla-sticky-key-source", keySourceOf(sticky.key));
+    if (sticky.session !== null) headers.set("x-olla-session-id", sticky.session);
   }
 
   /** The try of `endpoint` (counted in flight; `failed` uncounts it). A body renamed for the endpoint's
@@ -892,7 +949,11 @@ class BodyIntake implements BodyWaiter {
   private arrived(bytes: Uint8Array): void {
     if (!this.settle()) return;
     try {
-      const facts = inspectBody(bytes, this.request.headers.get("content-type"));
+      const facts = inspectBody(
+        bytes,
+        this.request.headers.get("content-type"),
+        this.deps.sticky?.findsConversation,
+      );
       const made = callFor(this.deps, this.request, this.context, this.adapter, bytes, facts);
       if (made instanceof Promise) beginLater(made, this.context);
       else begin(made, this.context);
@@ -929,11 +990,15 @@ async function prepareCall(
     ) {
       // Large: the endpoint gets it while it arrives; `model` is read from the first bytes.
       const streaming = streamRequestBody(request, declared, deadlineMs);
-      facts = inspectBody(await bodyPrefix(streaming, INSPECT_PREFIX), contentType);
+      facts = inspectBody(
+        await bodyPrefix(streaming, INSPECT_PREFIX),
+        contentType,
+        deps.sticky?.findsConversation,
+      );
       body = streaming;
     } else {
       body = await readBody(request, maxBodySize, deadlineMs);
-      facts = inspectBody(body, contentType);
+      facts = inspectBody(body, contentType, deps.sticky?.findsConversation);
     }
   } catch (error) {
     return bodyReadFailure(family, error, maxBodySize);
@@ -1062,6 +1127,7 @@ function newCall(
   // The client's headers as pairs, once for every try; from here on the Request itself is let go.
   const clientHeaders: HeaderPairs = [];
   for (const pair of request.headers) clientHeaders.push(pair);
+  const sticky = plan.deps.sticky === undefined ? undefined : stickyRequest(plan.deps.sticky, plan);
   return new ProxyCall(
     plan.deps,
     plan.context,
@@ -1076,5 +1142,24 @@ function newCall(
     tiers,
     nameOn,
     plan.prepared,
+    sticky,
   );
+}
+
+/** The request's sticky-session key and the endpoint it is pinned to now (made only with sticky
+ * sessions on). */
+function stickyRequest(sticky: StickySessions, plan: CallPlan): StickyRequest {
+  const { body, facts, request } = plan;
+  const key = sticky.keyOf({
+    model: facts.model ?? "",
+    headers: request.headers,
+    clientIp: plan.context.record.clientIp,
+    body: body === null || body instanceof Uint8Array ? body : body.chunks,
+    conversationStart: facts.conversationStart,
+    conversationEnd: facts.conversationEnd,
+  });
+  if (key === undefined) return NO_STICKY_KEY;
+  const pinned = sticky.pinnedTo(key);
+  const session = keySourceOf(key) === "session_header" ? request.headers.get(SESSION_HEADER) : null;
+  return { key, pinnedAtStart: pinned, pinnedNow: pinned, session };
 }

@@ -117,6 +117,13 @@ export interface BodyFacts {
   modelNotString?: boolean;
   /** The body looked like JSON but its structure is broken. */
   malformed?: boolean;
+  /** Where the conversation's raw JSON lies: the top-level "messages" array, else "prompt" (for sticky
+   * sessions' prefix_hash; looked for only when asked). The end is where the scan stopped when the
+   * value never closes (a streamed body's prefix). */
+  conversationStart?: number;
+  conversationEnd?: number;
+  /** The conversation is "messages" (which wins over "prompt", wherever each stands). */
+  conversationIsMessages?: boolean;
 }
 
 const QUOTE = 0x22;
@@ -142,6 +149,8 @@ function isSpace(byte: number | undefined): boolean {
 const decoder = new TextDecoder();
 const MODEL_KEY = new TextEncoder().encode("model");
 const STREAM_KEY = new TextEncoder().encode("stream");
+const MESSAGES_KEY = new TextEncoder().encode("messages");
+const PROMPT_KEY = new TextEncoder().encode("prompt");
 
 function keyIs(bytes: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
   if (end - start !== key.length) return false;
@@ -201,10 +210,35 @@ function skipNested(bytes: Uint8Array, start: number): number {
   return -1;
 }
 
+/** An array with nothing in it: `[]`, spaces allowed. */
+function isEmptyArray(bytes: Uint8Array, start: number, end: number): boolean {
+  if (bytes[start] !== 0x5b) return false;
+  let at = start + 1;
+  while (isSpace(bytes[at])) at++;
+  return at === end - 1 && bytes[at] === 0x5d;
+}
+
+/** Notes where "messages" (not empty) or "prompt" lies; `end` is -1 for a value that never closes. */
+function noteConversation(
+  facts: BodyFacts,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  isMessages: boolean,
+): void {
+  if (facts.conversationIsMessages) return;
+  const stop = end < 0 ? bytes.length : end;
+  if (isMessages && end >= 0 && isEmptyArray(bytes, start, end)) return;
+  facts.conversationStart = start;
+  facts.conversationEnd = stop;
+  facts.conversationIsMessages = isMessages;
+}
+
 /** Scans a JSON object's top level for "model" and "stream", and checks that level's structure: keys,
  * colons, commas, bare values, nothing after the closing brace. Nested values are skipped unparsed (their
- * strings found with indexOf), so a 10 MB prompt costs a few memchr's. */
-export function inspectJson(bytes: Uint8Array): BodyFacts {
+ * strings found with indexOf), so a 10 MB prompt costs a few memchr's. With `findConversation`, also
+ * where "messages" or "prompt" lies (see BodyFacts). */
+export function inspectJson(bytes: Uint8Array, findConversation = false): BodyFacts {
   const facts: BodyFacts = {};
   let at = 0;
   while (isSpace(bytes[at])) at++;
@@ -221,6 +255,8 @@ export function inspectJson(bytes: Uint8Array): BodyFacts {
       // Only two keys matter: compare bytes instead of decoding every key.
       const isModel = keyIs(bytes, at + 1, keyEnd - 1, MODEL_KEY);
       const isStream = !isModel && keyIs(bytes, at + 1, keyEnd - 1, STREAM_KEY);
+      const isMessages = findConversation && keyIs(bytes, at + 1, keyEnd - 1, MESSAGES_KEY);
+      const isPrompt = findConversation && !isMessages && keyIs(bytes, at + 1, keyEnd - 1, PROMPT_KEY);
       at = keyEnd;
       while (isSpace(bytes[at])) at++;
       if (bytes[at] !== 0x3a) return malformed(facts);
@@ -229,6 +265,7 @@ export function inspectJson(bytes: Uint8Array): BodyFacts {
       const first = bytes[at];
       if (first === QUOTE) {
         const end = skipString(bytes, at);
+        if (isMessages || isPrompt) noteConversation(facts, bytes, at, end, isMessages);
         if (end < 0) return malformed(facts);
         if (isModel) {
           try {
@@ -241,7 +278,9 @@ export function inspectJson(bytes: Uint8Array): BodyFacts {
         at = end;
       } else if (first === 0x7b || first === 0x5b) {
         if (isModel) facts.modelNotString = true;
+        const start = at;
         at = skipNested(bytes, at);
+        if (isMessages || isPrompt) noteConversation(facts, bytes, start, at, isMessages);
         if (at < 0) return malformed(facts);
       } else {
         const end = skipBare(bytes, at);
@@ -265,14 +304,18 @@ export function inspectJson(bytes: Uint8Array): BodyFacts {
 /** Facts about a request body; only JSON bodies are inspected. A body sent as another type that starts
  * like a JSON object is read too: `curl -d '{"model":...}'` says form-urlencoded, and Ollama and most
  * servers parse it as JSON all the same. Such a body is not refused as malformed: it never claimed JSON. */
-export function inspectBody(body: Uint8Array | null, contentType: string | null): BodyFacts {
+export function inspectBody(
+  body: Uint8Array | null,
+  contentType: string | null,
+  findConversation = false,
+): BodyFacts {
   if (!body || body.byteLength === 0) return {};
-  if (contentType?.includes("json")) return inspectJson(body);
-  if (contentType === null) return body[0] === 0x7b ? inspectJson(body) : {};
+  if (contentType?.includes("json")) return inspectJson(body, findConversation);
+  if (contentType === null) return body[0] === 0x7b ? inspectJson(body, findConversation) : {};
   let at = 0;
   while (isSpace(body[at])) at++;
   if (body[at] !== 0x7b) return {};
-  const facts = inspectJson(body);
+  const facts = inspectJson(body, findConversation);
   return facts.malformed ? {} : facts;
 }
 

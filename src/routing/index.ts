@@ -14,6 +14,17 @@ export {
   routeByModel,
   type Strategy,
 } from "./model-routing.ts";
+export {
+  createStickySessions,
+  type KeyMaterial,
+  type KeySource,
+  keySourceOf,
+  SESSION_HEADER,
+  type StickyOutcome,
+  type StickySessions,
+  type StickySettings,
+  type StickyStats,
+} from "./sticky-sessions.ts";
 export { leastConnectionsBalancer, priorityBalancer, roundRobinBalancer };
 
 export type BalancerName = "priority" | "round_robin" | "least_connections";

@@ -185,6 +185,8 @@ function sample(leaf: Leaf, current: unknown): { raw: string; parsed: unknown } 
       return { raw: other, parsed: other };
     }
     case "list":
+      if (leaf.path === "proxy.sticky_sessions.key_sources")
+        return { raw: "ip, Session_Header", parsed: ["ip", "session_header"] };
       return { raw: "10.1.0.0/16, 192.168.7.0/24", parsed: ["10.1.0.0/16", "192.168.7.0/24"] };
     case "map":
       return { raw: '{"fast": ["llama3.2:3b", "qwen3:4b"]}', parsed: { fast: ["llama3.2:3b", "qwen3:4b"] } };
@@ -281,11 +283,8 @@ describe("environment variables", () => {
   test("an unsupported Olla (Go) variable says what to do instead", () => {
     const report = load({ env: { OLLA_LOG_MAX_BACKUPS: "3" } });
     expect(warnings(report.problems)[0]!.message).toContain("logrotate");
-    const sticky = load({
-      env: { OLLA_PROXY_STICKY_SESSIONS_ENABLED: "true", OLLA_PROXY_PROFILE: "streaming" },
-    });
-    expect(warnings(sticky.problems).map((problem) => problem.message)).toEqual([
-      expect.stringContaining("ignored: sticky sessions are not implemented yet"),
+    const profile = load({ env: { OLLA_PROXY_PROFILE: "streaming" } });
+    expect(warnings(profile.problems).map((problem) => problem.message)).toEqual([
       expect.stringContaining("ignored: olla passes every chunk on as it arrives"),
     ]);
   });
@@ -575,6 +574,88 @@ discovery:
       "accepted, but models leave the catalogue as soon as their endpoint stops listing them",
     ]);
     expect(report.config!.model_registry.unification.stale_threshold).toBe(3_600_000);
+  });
+
+  test("proxy.sticky_sessions: defaults, set from YAML and env, no longer an ignored key", () => {
+    expect(load().config!.proxy.sticky_sessions).toEqual({
+      enabled: false,
+      idle_ttl_seconds: 600,
+      max_sessions: 10000,
+      key_sources: ["session_header", "prefix_hash", "auth_header"],
+      prefix_hash_bytes: 512,
+    });
+    const report = load({
+      configPath: yamlFile(
+        "proxy:\n  sticky_sessions:\n    enabled: true\n    idle_ttl_seconds: 0\n    key_sources: [ip, prefix_hash]\n",
+      ),
+      env: {
+        OLLA_PROXY_STICKY_SESSIONS_MAX_SESSIONS: "50",
+        OLLA_PROXY_STICKY_SESSIONS_PREFIX_HASH_BYTES: "128",
+      },
+    });
+    expect(report.problems).toEqual([]);
+    expect(report.config!.proxy.sticky_sessions).toEqual({
+      enabled: true,
+      idle_ttl_seconds: 0,
+      max_sessions: 50,
+      key_sources: ["ip", "prefix_hash"],
+      prefix_hash_bytes: 128,
+    });
+    const byEnv = load({ env: { OLLA_PROXY_STICKY_SESSIONS_ENABLED: "true" } });
+    expect(byEnv.problems).toEqual([]);
+    expect(byEnv.config!.proxy.sticky_sessions.enabled).toBe(true);
+  });
+
+  test("proxy.sticky_sessions: bad values are errors naming the key", () => {
+    const report = load({
+      configPath: yamlFile(
+        [
+          "proxy:",
+          "  sticky_sessions:",
+          "    idle_ttl_seconds: -1",
+          "    max_sessions: 0",
+          "    prefix_hash_bytes: 0",
+          "    key_sources: [session_header, cookie]",
+        ].join("\n"),
+      ),
+    });
+    expect(report.config).toBeUndefined();
+    expect(errors(report.problems)).toEqual([
+      expect.objectContaining({
+        path: "proxy.sticky_sessions.idle_ttl_seconds",
+        message: "expected a number ≥ 0",
+      }),
+      expect.objectContaining({
+        path: "proxy.sticky_sessions.max_sessions",
+        message: "expected a number ≥ 1",
+      }),
+      expect.objectContaining({
+        path: "proxy.sticky_sessions.key_sources[1]",
+        value: "cookie",
+        message: "expected one of session_header, prefix_hash, auth_header, ip",
+      }),
+      expect.objectContaining({
+        path: "proxy.sticky_sessions.prefix_hash_bytes",
+        message: "expected a number ≥ 1",
+      }),
+    ]);
+    const empty = load({
+      configPath: yamlFile("proxy:\n  sticky_sessions:\n    enabled: true\n    key_sources: []\n"),
+    });
+    expect(errors(empty.problems)).toEqual([
+      expect.objectContaining({
+        path: "proxy.sticky_sessions.key_sources",
+        message: expect.stringContaining("at least one source is needed"),
+      }),
+    ]);
+    const twice = load({ env: { OLLA_PROXY_STICKY_SESSIONS_KEY_SOURCES: "ip,ip" } });
+    expect(errors(twice.problems)).toEqual([]);
+    expect(warnings(twice.problems)).toEqual([
+      expect.objectContaining({
+        path: "proxy.sticky_sessions.key_sources[1]",
+        message: "listed twice; the first one counts",
+      }),
+    ]);
   });
 
   test("server.write_timeout is in force: no not-yet-active warning", () => {

@@ -133,6 +133,7 @@ describe("health scheduler", () => {
     const probes: number[] = [];
     let index = 0;
     const recovered: string[] = [];
+    const down: string[] = [];
     const scheduler = createHealthScheduler({
       endpoints: [endpoint],
       clock,
@@ -146,8 +147,9 @@ describe("health scheduler", () => {
         return { status, latencyMs: 1, ...(status === "rate_limited" ? { retryAfterMs: 45_000 } : {}) };
       },
       onRecovered: (e) => recovered.push(e.name),
+      onDown: (e) => down.push(`${e.name}:${e.status}`),
     });
-    return { clock, endpoint, probes, scheduler, recovered };
+    return { clock, endpoint, probes, scheduler, recovered, down };
   }
 
   test("the first probe runs at start; then one per check_interval while healthy", async () => {
@@ -189,6 +191,29 @@ describe("health scheduler", () => {
     expect(probes).toEqual([0, 1000]);
     expect(endpoint.status).toBe("healthy");
     scheduler.stop();
+  });
+
+  test("leaving rotation is told once per transition (for sticky-session purges), not for a start down", async () => {
+    const { clock, endpoint, scheduler, down } = scripted([
+      "offline",
+      "healthy",
+      "unhealthy",
+      "offline",
+      "healthy",
+      "rate_limited",
+    ]);
+    await scheduler.start();
+    expect(down).toEqual([]);
+    await clock.advance(60_000);
+    expect(down).toEqual(["gpu:unhealthy", "gpu:rate_limited"]);
+    scheduler.reportFailure(endpoint, "ECONNREFUSED");
+    expect(down).toHaveLength(2);
+    scheduler.stop();
+    const passive = scripted(["healthy"]);
+    await passive.scheduler.start();
+    passive.scheduler.reportFailure(passive.endpoint, "ECONNREFUSED");
+    expect(passive.down).toEqual(["gpu:offline"]);
+    passive.scheduler.stop();
   });
 
   test("transitions are logged once each, not every failed probe", async () => {

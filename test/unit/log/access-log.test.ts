@@ -95,6 +95,13 @@ test("json: what is unknown is null, and a failure is named only when there is o
   });
 });
 
+test("sticky_outcome is written last, only when sticky sessions gave one", () => {
+  const sticky = JSON.parse(logged({ ...entry, stickyOutcome: "repin" }, 1)[0]!);
+  expect(Object.entries(sticky).at(-1)).toEqual(["sticky_outcome", "repin"]);
+  expect(JSON.parse(logged(entry, 1)[0]!)).not.toHaveProperty("sticky_outcome");
+  expect(logged({ ...entry, stickyOutcome: "hit" }, 1, "text")[0]).toContain(" sticky_outcome=hit");
+});
+
 test("text format: the same fields, through the logger's fields path", () => {
   const [line] = logged(entry, 5);
   const [text] = logged(entry, 5, "text");

@@ -45,6 +45,29 @@ describe("inspectJson", () => {
     expect(found).toEqual(facts);
   });
 
+  test("where the conversation lies is looked for only when asked: messages, else prompt", () => {
+    const text = (body: string) => {
+      const facts = inspectJson(bytes(body), true);
+      if (facts.conversationStart === undefined) return undefined;
+      return body.slice(facts.conversationStart, facts.conversationEnd);
+    };
+    const chat = '{"model":"m","messages":[{"role":"user","content":"hi ]"}],"stream":true}';
+    expect(inspectJson(bytes(chat))).toEqual({ model: "m", modelAt: [9, 12], stream: true });
+    expect(text(chat)).toBe('[{"role":"user","content":"hi ]"}]');
+    expect(text('{"prompt":"Once","model":"m"}')).toBe('"Once"');
+    expect(text('{"prompt":["a","b"]}')).toBe('["a","b"]');
+    expect(text('{"prompt":"p","messages":[1]}')).toBe("[1]");
+    expect(text('{"messages":[1],"prompt":"p"}')).toBe("[1]");
+    expect(text('{"messages":[ ],"prompt":"p"}')).toBe('"p"');
+    expect(text('{"messages":[]}')).toBeUndefined();
+    expect(text('{"messages":null,"prompt":null}')).toBeUndefined();
+    expect(text('{"input":"x","options":{"messages":[1]}}')).toBeUndefined();
+    // A body cut short (the first bytes of one still arriving): from its start to what there is.
+    expect(text('{"model":"m","messages":[{"role":"user","content":"a long')).toBe(
+      '[{"role":"user","content":"a long',
+    );
+  });
+
   test("the model's byte range lets it be rewritten, the rest kept byte for byte", () => {
     const body = bytes('{ "stream": true, "model" : "fast",\n "messages": [{"content": "\\"model\\""}] }');
     const facts = inspectJson(body);
