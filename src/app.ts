@@ -53,6 +53,7 @@ import { createBalancer, createStickySessions } from "./routing/index.ts";
 import { createMetrics, type Gauges } from "./stats/metrics.ts";
 import { monitorEventLoop, processSnapshot } from "./stats/process.ts";
 import { createRequestStats, tallyJson } from "./stats/request-stats.ts";
+import { createTranslatorStats } from "./stats/translator-stats.ts";
 import type { RequestRecord } from "./http/router.ts";
 import { BUILD } from "./version.ts";
 
@@ -239,6 +240,9 @@ export async function startApp(
   const startedAt = Date.now();
   const lag = monitorEventLoop();
   const { server: serverConfig } = config;
+  const anthropic = config.translators.anthropic;
+  // Kept whatever server.request_stats says, as Olla does: a few counters, on the Anthropic route only.
+  const translatorStats = createTranslatorStats(anthropic.enabled ? ["anthropic"] : []);
   const snapshots = {
     status: () => ({
       ...statusSnapshot(endpoints, {
@@ -277,6 +281,7 @@ export async function startApp(
       }),
     }),
     statsSticky: () => (sticky ? sticky.stats() : { enabled: false }),
+    statsTranslators: () => translatorStats.snapshot(),
     statsModels: (includeEndpoints: boolean) => ({
       timestamp: new Date().toISOString(),
       models: [...stats.models()].map(([name, entry]) => ({
@@ -381,7 +386,6 @@ export async function startApp(
       });
     },
   };
-  const anthropic = config.translators.anthropic;
   if (anthropic.enabled && anthropic.inspector.enabled) {
     logger.warn("the Anthropic inspector writes every request and answer to disk: for debugging only", {
       output_dir: anthropic.inspector.output_dir,
@@ -443,6 +447,7 @@ export async function startApp(
             : undefined,
           sessionHeader: anthropic.inspector.session_header,
           startedAt: new Date(startedAt),
+          stats: translatorStats,
         })
       : []),
     ...modelManagementRoutes(profiles),

@@ -12,6 +12,7 @@ export interface InternalSnapshots {
   statsEndpoints: () => unknown;
   /** {"enabled":false} while sticky sessions are off. */
   statsSticky: () => unknown;
+  statsTranslators: () => unknown;
   /** Prometheus text exposition. */
   metrics: () => string;
 }
@@ -31,6 +32,11 @@ export function internalRoutes(snapshots: InternalSnapshots): Route[] {
     },
     { methods: ["GET"], path: "/internal/stats/endpoints", handler: () => json(snapshots.statsEndpoints()) },
     { methods: ["GET"], path: "/internal/stats/sticky", handler: () => json(snapshots.statsSticky()) },
+    {
+      methods: ["GET"],
+      path: "/internal/stats/translators",
+      handler: () => json(snapshots.statsTranslators()),
+    },
     {
       methods: ["GET"],
       path: "/internal/metrics",

@@ -50,6 +50,8 @@ export interface RouteContext {
   record: RequestRecord;
   /** Finishes a deferred record (call once, when the streamed body ends). Called as a method. */
   finish(): void;
+  /** Tells `listener` once, right after finish(): for a route that keeps counts of its own (one listener). */
+  whenFinished(listener: (record: RequestRecord) => void): void;
   /** The request is on its way to record.endpoint (once per attempt: failover calls it again). */
   dispatched(): void;
   /**

@@ -93,6 +93,7 @@ class RequestContext implements RouteContext, RequestRecord {
   /** later() was called: the handler's promise is settled by answer() with a completed answer. */
   answersLater = false;
   private finished = false;
+  private finishListener: ((record: RequestRecord) => void) | undefined = undefined;
   private parsed: URL | undefined = undefined;
   private resolveAnswer: ((response: Response) => void) | undefined = undefined;
 
@@ -126,6 +127,11 @@ class RequestContext implements RouteContext, RequestRecord {
     if (this.finished) return;
     this.finished = true;
     this.lifecycle.ended(this);
+    if (this.finishListener !== undefined) this.finishListener(this);
+  }
+
+  whenFinished(listener: (record: RequestRecord) => void): void {
+    this.finishListener = listener;
   }
 
   dispatched(): void {

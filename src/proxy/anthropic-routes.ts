@@ -5,6 +5,7 @@
 import type { Handler, Route } from "../http/router.ts";
 import type { AnthropicOptions } from "./anthropic.ts";
 import type { ProxyDeps } from "./handler.ts";
+import { traceRequest } from "./translator-trace.ts";
 
 export interface AnthropicHandlers {
   messages: Handler;
@@ -22,8 +23,13 @@ export function anthropicRoutes(deps: ProxyDeps, options: AnthropicOptions): Rou
   let handlers: Promise<AnthropicHandlers> | undefined;
   const load = () =>
     (handlers ??= import("./anthropic.ts").then((module) => module.anthropicHandlers(deps, options)));
+  const stats = options.stats;
   return (Object.keys(ANTHROPIC_ROUTES) as (keyof AnthropicHandlers)[]).map((name) => ({
     ...ANTHROPIC_ROUTES[name],
-    handler: async (request, context) => (await load())[name](request, context),
+    handler: async (request, context) => {
+      // Only messages are counted, as Olla counts them: count_tokens and models are not translated.
+      if (name === "messages" && stats) traceRequest(context, "anthropic", stats);
+      return (await load())[name](request, context);
+    },
   }));
 }

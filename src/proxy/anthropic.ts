@@ -29,6 +29,8 @@ import type { AnswerContext, ApiAdapter, PreparedRequest } from "./api-adapter.t
 import { adaptedHandler, bodyReadFailure, bodyTimeoutMs, type ProxyDeps, routeModel } from "./handler.ts";
 import { inspectBody, readBody, rewriteModel } from "./inspect.ts";
 import { upstreamPath } from "./target.ts";
+import { traceOf } from "./translator-trace.ts";
+import type { FallbackReason, TranslatorStats } from "../stats/translator-stats.ts";
 
 export interface AnthropicOptions {
   passthrough: boolean;
@@ -40,6 +42,8 @@ export interface AnthropicOptions {
   /** The request header that names an inspector session. */
   sessionHeader?: string;
   startedAt: Date;
+  /** Counts each /v1/messages request when it is over (/internal/stats/translators). */
+  stats?: TranslatorStats;
 }
 
 export interface InspectorEntry {
@@ -68,21 +72,31 @@ function nativePath(endpoint: Endpoint, needs: readonly string[], passthrough: b
   return needs.some((need) => native.limitations.includes(need)) ? undefined : native.messagesPath;
 }
 
+/** Why nativePath said no, in Olla's terms (see the README's mapping). */
+function fallbackReason(endpoint: Endpoint, passthrough: boolean): FallbackReason {
+  if (!passthrough) return "translator_does_not_support_passthrough";
+  return endpoint.profile.anthropic ? "cannot_passthrough" : "no_compatible_endpoints";
+}
+
 export function anthropicAdapter(options: AnthropicOptions, logger?: Logger): ApiAdapter {
   const pingAfterMs = options.pingAfterMs ?? 5000;
   return {
     maxBodySize: options.maxMessageSize,
     accepts: (endpoint) => endpoint.profile.openaiCompatible || endpoint.profile.anthropic !== undefined,
-    prepare(bytes, { requestId, headers: clientHeaders, modelAt }): PreparedRequest | Response {
+    prepare(bytes, { requestId, headers: clientHeaders, modelAt, record }): PreparedRequest | Response {
       const session = (options.sessionHeader && clientHeaders.get(options.sessionHeader)) || requestId;
+      const trace = traceOf(record);
       let raw: unknown;
       let translated: ReturnType<typeof translateRequest>;
       try {
         raw = parseJson(bytes);
+        if (trace) trace.streaming = (raw as { stream?: unknown } | null)?.stream === true;
         translated = translateRequest(raw);
       } catch (error) {
         return errorOf(error, requestId, logger);
       }
+      // Until an endpoint is tried, none was found that could take it (routing may still say 404/503).
+      if (trace) trace.fallback = "no_compatible_endpoints";
       options.inspect?.({
         type: "request",
         session,
@@ -98,6 +112,10 @@ export function anthropicAdapter(options: AnthropicOptions, logger?: Logger): Ap
         model: translated.anthropic.model,
         forEndpoint(endpoint, backendName) {
           const native = nativePath(endpoint, needs, options.passthrough);
+          if (trace) {
+            trace.mode = native === undefined ? "translation" : "passthrough";
+            trace.fallback = native === undefined ? fallbackReason(endpoint, options.passthrough) : undefined;
+          }
           if (native !== undefined) {
             // The client's bytes as they came, with the model renamed if the endpoint calls it otherwise.
             return { path: native, body: rewriteModel(bytes, modelAt, backendName), mode: "passthrough" };

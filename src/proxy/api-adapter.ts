@@ -3,6 +3,7 @@
 // the endpoint's answer back into the client's API. The proxy keeps routing, failover and stats.
 
 import type { Endpoint } from "../endpoints/index.ts";
+import type { RequestRecord } from "../http/router.ts";
 import type { AnswerObserver } from "./observe.ts";
 
 export interface AdaptedRequest {
@@ -46,6 +47,8 @@ export interface PrepareInfo {
   headers: Headers;
   /** Where the body's top-level "model" string lies, for renaming it byte-exactly (inspectBody). */
   modelAt: [start: number, end: number] | undefined;
+  /** The request's record, for an adapter that keeps notes beside it (translator stats). */
+  record?: RequestRecord;
 }
 
 export interface ApiAdapter {

@@ -1038,6 +1038,7 @@ function callFor(
       requestId: record.requestId,
       headers: request.headers,
       modelAt: facts.modelAt,
+      record,
     });
     if (result instanceof Response) return result;
     prepared = result;

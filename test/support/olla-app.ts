@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { type App, startApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/log/index.ts";
-import { PROFILES } from "../../src/profiles/index.ts";
+import { type PlatformProfile, PROFILES } from "../../src/profiles/index.ts";
 
 export interface TestOlla {
   url: string;
@@ -17,8 +17,13 @@ export interface TestOlla {
   stop(): Promise<void>;
 }
 
-/** `yaml` is a config file body; env entries override it as OLLA_* variables would. */
-export async function startTestOlla(yaml: string, env: Record<string, string> = {}): Promise<TestOlla> {
+/** `yaml` is a config file body; env entries override it as OLLA_* variables would; `profiles` are the
+ * platforms in force (the built-in ones unless a test needs one changed, as a profiles folder would). */
+export async function startTestOlla(
+  yaml: string,
+  env: Record<string, string> = {},
+  profiles: readonly PlatformProfile[] = PROFILES,
+): Promise<TestOlla> {
   const dir = mkdtempSync(join(tmpdir(), "olla-app-"));
   const file = join(dir, "config.yaml");
   writeFileSync(file, yaml);
@@ -33,7 +38,7 @@ export async function startTestOlla(yaml: string, env: Record<string, string> = 
     format: "json",
     write: (line) => logs.push(JSON.parse(line)),
   });
-  const app = await startApp(config, logger, PROFILES);
+  const app = await startApp(config, logger, profiles);
   return {
     url: app.server.url.toString().replace(/\/$/, ""),
     app,

@@ -22,6 +22,7 @@ function context(path: string): RouteContext {
       deferred: false,
     },
     finish: () => {},
+    whenFinished: () => {},
     dispatched: () => {},
     later: () => new Promise<Response>((resolve) => (settle = resolve)),
     answer: (response) => settle(response),
