@@ -2,6 +2,7 @@
 // /internal/metrics: JSON (and Prometheus text) from snapshot functions the composition root
 // provides, so this file knows routes, not endpoints.
 
+import { conditionalJson } from "./conditional-json.ts";
 import type { Route } from "./router.ts";
 
 export interface InternalSnapshots {
@@ -21,8 +22,16 @@ const json = (body: unknown) => Response.json(body, { headers: { "cache-control"
 
 export function internalRoutes(snapshots: InternalSnapshots): Route[] {
   return [
-    { methods: ["GET"], path: "/internal/status", handler: () => json(snapshots.status()) },
-    { methods: ["GET"], path: "/internal/status/endpoints", handler: () => json(snapshots.endpoints()) },
+    {
+      methods: ["GET"],
+      path: "/internal/status",
+      handler: (request) => conditionalJson(request, snapshots.status()),
+    },
+    {
+      methods: ["GET"],
+      path: "/internal/status/endpoints",
+      handler: (request) => conditionalJson(request, snapshots.endpoints()),
+    },
     { methods: ["GET"], path: "/internal/process", handler: () => json(snapshots.process()) },
     {
       methods: ["GET"],

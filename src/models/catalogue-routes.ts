@@ -1,6 +1,7 @@
 // /olla/models (the unified catalogue in the format asked for, with filters), /olla/models/{id}
 // (ids may contain "/", as Hugging Face names do) and /internal/status/models.
 
+import { conditionalJson } from "../http/conditional-json.ts";
 import { errorResponse } from "../http/errors.ts";
 import type { Route } from "../http/router.ts";
 import { buildCatalogue, findModel, modelType, type UnifiedModel } from "./catalogue.ts";
@@ -140,14 +141,14 @@ export function catalogueRoutes(source: ListSource): Route[] {
     {
       methods: ["GET"],
       path: "/internal/status/models",
-      handler: () => {
+      handler: (request) => {
         const models = buildCatalogue(source, { includeUnavailable: true });
         const byFamily: Record<string, string[]> = {};
         for (const model of models) (byFamily[model.family ?? "unknown"] ??= []).push(model.id);
         const withModels = new Set(
           models.flatMap((model) => model.sources.map(({ endpoint }) => endpoint.name)),
         );
-        return Response.json({
+        return conditionalJson(request, {
           timestamp: new Date().toISOString(),
           total_models: models.length,
           total_endpoints: withModels.size,

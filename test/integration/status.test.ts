@@ -143,6 +143,48 @@ describe("/internal/status/endpoints", () => {
   });
 });
 
+describe("conditional GET and gzip, as in Olla", () => {
+  test.each(["/internal/status", "/internal/status/endpoints", "/internal/status/models"])(
+    "%s: a weak ETag, 304 for it, gzip when asked",
+    async (path) => {
+      // A probe landing between two requests may move the ETag (a failure count): a few tries.
+      let notModified: Response | undefined;
+      for (let tries = 0; tries < 3 && notModified?.status !== 304; tries++) {
+        const first = await fetch(`${olla.url}${path}`);
+        const etag = first.headers.get("etag")!;
+        expect(etag).toMatch(/^W\/"[0-9a-z]+"$/);
+        expect(first.headers.get("cache-control")).toBe("private, no-cache");
+        expect(first.headers.get("vary")).toBe("Accept-Encoding");
+        await first.arrayBuffer();
+        notModified = await fetch(`${olla.url}${path}`, { headers: { "if-none-match": `"x", ${etag}` } });
+        if (notModified.status === 304) {
+          expect(notModified.headers.get("etag")).toBe(etag);
+          expect(await notModified.text()).toBe("");
+        } else await notModified.arrayBuffer();
+      }
+      expect(notModified!.status).toBe(304);
+      const other = await fetch(`${olla.url}${path}`, { headers: { "if-none-match": 'W/"stale"' } });
+      expect(other.status).toBe(200);
+      await other.arrayBuffer();
+      // Raw bytes (fetch would inflate them): gzip's magic number, and the same JSON inside.
+      const zipped = await fetch(`${olla.url}${path}`, {
+        headers: { "accept-encoding": "gzip" },
+        decompress: false,
+      } as RequestInit);
+      expect(zipped.headers.get("content-encoding")).toBe("gzip");
+      const bytes = new Uint8Array(await zipped.arrayBuffer());
+      expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+      expect(JSON.parse(new TextDecoder().decode(Bun.gunzipSync(bytes)))).toHaveProperty("timestamp");
+      const refused = await fetch(`${olla.url}${path}`, {
+        headers: { "accept-encoding": "gzip;q=0" },
+        decompress: false,
+      } as RequestInit);
+      expect(refused.headers.get("content-encoding")).toBeNull();
+      await refused.arrayBuffer();
+    },
+  );
+});
+
 test("/internal/process: memory, event-loop lag, runtime, upstream pool", async () => {
   const info = await get("/internal/process");
   expect(info.memory.rss_bytes).toBeGreaterThan(10_000_000);
