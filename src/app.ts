@@ -14,6 +14,7 @@ import {
   type ProbeResult,
   probeEndpoint,
   statusSnapshot,
+  timeAgo,
 } from "./endpoints/index.ts";
 import {
   apiFamily,
@@ -33,6 +34,7 @@ import {
   createRateLimiter,
   createRedisBuckets,
   createSharedRateLimiter,
+  createViolations,
   type RateLimiter,
   type SharedRateLimiter,
   type StoreStatus,
@@ -167,6 +169,8 @@ export async function startApp(
   };
 
   const limits = startRateLimits(config, logger.child({ component: "rate_limits" }));
+  // Counted on refusals only (429, 413): nothing per request that passes.
+  const violations = createViolations();
   const keys = apiKeyGuard(config.server.auth.api_keys);
   const trusted = compileCidrs(config.server.rate_limits.trusted_proxy_cidrs);
   const trustProxyHeaders = config.server.rate_limits.trust_proxy_headers;
@@ -178,7 +182,10 @@ export async function startApp(
     rateLimit: limits?.limiter ? (kind, ip) => limits.limiter.check(kind, ip) : undefined,
     apiKeys: keys.enabled ? keys : undefined,
     internalAllowed: config.dashboard.gate_internal_api ? dashboardNetworks : undefined,
-    onLimited: (scope) => metrics.rateLimited(scope),
+    onLimited: (scope, ip) => {
+      metrics.rateLimited(scope);
+      violations.rateLimited(ip);
+    },
   });
 
   const stickyConfig = config.proxy.sticky_sessions;
@@ -252,20 +259,28 @@ export async function startApp(
         loadBalancer: config.proxy.load_balancer,
         startedAt,
         now: Date.now(),
+        security: violations.snapshot(),
+        modelsOf: (endpoint) => {
+          const known = discovery?.modelsOf(endpoint);
+          return { count: known?.models.length ?? 0, updatedAt: known?.updatedAt };
+        },
       }),
       rate_limits: limits ? limits.status() : { enabled: false },
     }),
-    endpoints: () =>
-      endpointsSnapshot(endpoints, health, Date.now(), (endpoint) => {
+    endpoints: () => {
+      const now = Date.now();
+      return endpointsSnapshot(endpoints, health, now, (endpoint) => {
         if (!discovery) return {};
         const known = discovery.modelsOf(endpoint);
         return {
           model_count: known.models.length,
           models: known.models.map((model) => model.name),
           last_model_sync_at: known.updatedAt === undefined ? null : new Date(known.updatedAt).toISOString(),
+          last_model_sync: timeAgo(known.updatedAt, now),
           model_discovery_error: known.error ?? null,
         };
-      }),
+      });
+    },
     process: () => processSnapshot(lag, { open_requests: server.pending(), upstream_pool: client.stats() }),
     statsEndpoints: () => ({
       timestamp: new Date().toISOString(),
@@ -421,6 +436,7 @@ export async function startApp(
     logger: logger.child({ component: "proxy" }),
     clientKeysAreOurs: keys.enabled,
     sticky,
+    onSizeLimited: () => violations.sizeLimited(),
   };
   const router = createRouter([
     ...systemRoutes({

@@ -50,8 +50,16 @@ export interface Endpoint {
   readonly id: string;
   /** Globs on model names: which discovered models this endpoint offers. */
   readonly modelFilter: { readonly include: readonly string[]; readonly exclude: readonly string[] };
-  /** Proxied requests that got an answer or failed, since start. */
-  traffic: { requests: number; failures: number; responseTimeTotalMs: number };
+  /** Proxied requests that got an answer or failed, since start; the response times (to the answer's
+   * head) of those answered, smallest and largest (Infinity and 0 before the first); bytes answered. */
+  traffic: {
+    requests: number;
+    failures: number;
+    responseTimeTotalMs: number;
+    responseTimeMinMs: number;
+    responseTimeMaxMs: number;
+    bytesOut: number;
+  };
 }
 
 /** FNV-1a (32-bit) of scheme, host, port and path, in base 36: the same id Olla shows. */
@@ -137,7 +145,14 @@ export function createEndpoint(
     breaker: createCircuitBreaker({ ...breaker, clock }),
     id: endpointId(url),
     modelFilter: config.model_filter,
-    traffic: { requests: 0, failures: 0, responseTimeTotalMs: 0 },
+    traffic: {
+      requests: 0,
+      failures: 0,
+      responseTimeTotalMs: 0,
+      responseTimeMinMs: Number.POSITIVE_INFINITY,
+      responseTimeMaxMs: 0,
+      bytesOut: 0,
+    },
   };
 }
 

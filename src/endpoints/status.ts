@@ -4,6 +4,14 @@
 import { maskUrl } from "../config/secrets.ts";
 import { type Endpoint, isRoutable } from "./endpoint.ts";
 import type { HealthScheduler } from "./health-scheduler.ts";
+import {
+  formatBytes,
+  formatLatency,
+  formatPercent,
+  formatUptime,
+  timeAgo,
+  timeUntil,
+} from "./human-format.ts";
 
 const round = (value: number) => Math.round(value * 10) / 10;
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -16,6 +24,16 @@ function successRate(endpoint: Endpoint): number | null {
 function avgLatency(endpoint: Endpoint): number | null {
   const { requests, responseTimeTotalMs } = endpoint.traffic;
   return requests === 0 ? null : round(responseTimeTotalMs / requests);
+}
+
+/** Smallest and largest response time of the endpoint's answers; null before its first. */
+function latencyRange(endpoint: Endpoint) {
+  const { responseTimeMinMs, responseTimeMaxMs } = endpoint.traffic;
+  const answered = responseTimeMinMs !== Number.POSITIVE_INFINITY;
+  return {
+    min_latency_ms: answered ? round(responseTimeMinMs) : null,
+    max_latency_ms: answered ? round(responseTimeMaxMs) : null,
+  };
 }
 
 /** Problems worth a glance, as in Olla: unavailable, unstable, low success rate, high latency. */
@@ -60,7 +78,26 @@ export interface SystemInfo {
   loadBalancer: string;
   startedAt: number;
   now: number;
+  /** Refusals for rate and size (Olla's `security`); zeros when absent. */
+  security?: SecurityInfo;
+  /** The endpoint's discovered models: how many, and when last listed (epoch ms). */
+  modelsOf?: (endpoint: Endpoint) => { count: number; updatedAt?: number };
 }
+
+export interface SecurityInfo {
+  status: string;
+  blocked_ips: number;
+  violations: { rate_limits: number; size_limits: number };
+}
+
+const NO_VIOLATIONS: SecurityInfo = {
+  status: "normal",
+  blocked_ips: 0,
+  violations: { rate_limits: 0, size_limits: 0 },
+};
+
+/** Olla's proxy.profile: olla passes every chunk on as it arrives, which is Olla's "streaming". */
+const PROFILE = "streaming";
 
 /** healthy / degraded / critical from the share of routable endpoints and the success rate (Olla's rule). */
 export function fleetVerdict(endpoints: readonly Endpoint[]): "healthy" | "degraded" | "critical" {
@@ -78,7 +115,10 @@ export function statusSnapshot(endpoints: readonly Endpoint[], system: SystemInf
   const requests = endpoints.reduce((sum, endpoint) => sum + endpoint.traffic.requests, 0);
   const failures = endpoints.reduce((sum, endpoint) => sum + endpoint.traffic.failures, 0);
   const latencyTotal = endpoints.reduce((sum, endpoint) => sum + endpoint.traffic.responseTimeTotalMs, 0);
+  const bytesOut = endpoints.reduce((sum, endpoint) => sum + endpoint.traffic.bytesOut, 0);
   const routable = endpoints.filter(isRoutable).length;
+  const { now } = system;
+  const security = system.security ?? NO_VIOLATIONS;
   return {
     timestamp: new Date(system.now).toISOString(),
     total_endpoints: endpoints.length,
@@ -91,17 +131,34 @@ export function statusSnapshot(endpoints: readonly Endpoint[], system: SystemInf
       successful_requests: requests - failures,
       failed_requests: failures,
       avg_latency_ms: requests === 0 ? null : round(latencyTotal / requests),
+      // Olla's names for the same settings.
+      balancer: system.loadBalancer,
+      profile: PROFILE,
     },
-    endpoints: byPriority(endpoints).map((endpoint) => ({
-      ...identity(endpoint),
-      last_latency_ms: endpoint.lastLatencyMs ?? null,
-      consecutive_failures: endpoint.consecutiveFailures,
-      in_flight: endpoint.inFlight,
-      requests: endpoint.traffic.requests,
-      success_rate: successRate(endpoint),
-      avg_latency_ms: avgLatency(endpoint),
-      issues: issues(endpoint),
-    })),
+    security,
+    endpoints: byPriority(endpoints).map((endpoint) => {
+      const models = system.modelsOf?.(endpoint) ?? { count: 0 };
+      return {
+        ...identity(endpoint),
+        last_latency_ms: endpoint.lastLatencyMs ?? null,
+        consecutive_failures: endpoint.consecutiveFailures,
+        in_flight: endpoint.inFlight,
+        requests: endpoint.traffic.requests,
+        success_rate: successRate(endpoint),
+        avg_latency_ms: avgLatency(endpoint),
+        issues: issues(endpoint),
+        // Olla's fields, beside olla's own.
+        avg_latency: formatLatency(avgLatency(endpoint) ?? 0),
+        ...latencyRange(endpoint),
+        traffic: formatBytes(endpoint.traffic.bytesOut),
+        connections: endpoint.inFlight,
+        last_check: timeAgo(endpoint.lastCheckAt, now),
+        health_check_at: iso(endpoint.lastCheckAt),
+        next_check: timeUntil(endpoint.nextCheckAt, now),
+        next_check_at: iso(endpoint.nextCheckAt),
+        models: { last_updated: iso(models.updatedAt) ?? null, count: models.count },
+      };
+    }),
     system: {
       status: fleetVerdict(endpoints),
       endpoints_up: `${routable}/${endpoints.length}`,
@@ -112,6 +169,13 @@ export function statusSnapshot(endpoints: readonly Endpoint[], system: SystemInf
       active_connections: endpoints.reduce((sum, endpoint) => sum + endpoint.inFlight, 0),
       total_requests: requests,
       total_failures: failures,
+      // Olla's fields, beside olla's own.
+      success_rate: requests === 0 ? "N/A" : formatPercent(((requests - failures) / requests) * 100),
+      avg_latency: formatLatency(requests === 0 ? 0 : latencyTotal / requests),
+      total_traffic: formatBytes(bytesOut),
+      uptime: formatUptime(system.now - system.startedAt),
+      security_violations: security.violations.rate_limits + security.violations.size_limits,
+      has_traffic: requests > 0,
     },
   };
 }
@@ -155,6 +219,13 @@ export function endpointsSnapshot(
         success_rate: successRate(endpoint),
         avg_latency_ms: avgLatency(endpoint),
         issues: issues(endpoint),
+        // Olla's fields, beside olla's own.
+        active_connections: endpoint.inFlight,
+        ...latencyRange(endpoint),
+        health_check: timeAgo(endpoint.lastCheckAt, now),
+        health_check_at: iso(endpoint.lastCheckAt),
+        response_time:
+          endpoint.lastLatencyMs === undefined ? undefined : formatLatency(endpoint.lastLatencyMs),
         ...extra(endpoint),
       };
     }),

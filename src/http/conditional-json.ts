@@ -13,7 +13,17 @@ const VOLATILE_FIELDS = new Set([
   "latency_ms",
   "last_check_at",
   "next_check_at",
+  // Olla's names for the same, and times relative to now ("2 seconds ago", "in 3 seconds", "1h2m3s").
+  "health_check_at",
+  "response_time",
+  "health_check",
+  "next_check",
+  "last_model_sync",
+  "uptime",
 ]);
+
+/** Relative strings under a name that also holds a stable object (/internal/status/endpoints' last probe). */
+const VOLATILE_STRINGS = new Set(["last_check"]);
 
 /** If-None-Match headers longer than this are ignored (as Olla does): no work for a junk header. */
 const MAX_IF_NONE_MATCH = 1024;
@@ -24,7 +34,9 @@ const GZIP_MIN_BYTES = 256;
 const HEADERS = { "cache-control": "private, no-cache", vary: "Accept-Encoding" };
 
 export function etagOf(body: unknown): string {
-  const stable = JSON.stringify(body, (key, value) => (VOLATILE_FIELDS.has(key) ? undefined : value));
+  const stable = JSON.stringify(body, (key, value) =>
+    VOLATILE_FIELDS.has(key) || (typeof value === "string" && VOLATILE_STRINGS.has(key)) ? undefined : value,
+  );
   return `W/"${Bun.hash(stable).toString(36)}"`;
 }
 

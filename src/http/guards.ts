@@ -20,8 +20,8 @@ export interface GuardOptions {
   apiKeys?: { check(headers: Headers): "ok" | "missing" | "invalid" };
   /** Addresses allowed on /internal/* (dashboard.access_policy with gate_internal_api). */
   internalAllowed?: (ip: string | undefined) => boolean;
-  /** Told each time a request is refused with 429. */
-  onLimited?: (scope: string) => void;
+  /** Told each time a request is refused with 429: by which limit, and the client's IP. */
+  onLimited?: (scope: string, ip: string | undefined) => void;
 }
 
 export function createGuard(options: GuardOptions): Guard | undefined {
@@ -37,7 +37,7 @@ export function createGuard(options: GuardOptions): Guard | undefined {
     const ip = context.record.clientIp ?? "unknown";
     const headers = verdict?.limited ? verdict.headers : undefined;
     if (verdict && !verdict.allowed) {
-      options.onLimited?.(verdict.deniedBy ?? "unknown");
+      options.onLimited?.(verdict.deniedBy ?? "unknown", context.record.clientIp);
       context.record.failure = "rate_limited";
       const scope = verdict.deniedBy === "global" ? "olla as a whole" : "this client";
       return {

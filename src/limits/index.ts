@@ -22,3 +22,9 @@ export {
   type StoreStatus,
 } from "./redis-buckets.ts";
 export { type BucketResult, bucketRule, type BucketRule } from "./token-bucket.ts";
+export {
+  createViolations,
+  type SecuritySnapshot,
+  type ViolationOptions,
+  type Violations,
+} from "./violations.ts";

@@ -202,7 +202,7 @@ export function anthropicHandlers(deps: ProxyDeps, options: AnthropicOptions): A
           (await readBody(request, options.maxMessageSize, bodyTimeoutMs(deps, context.record))) ??
           new Uint8Array(0);
       } catch (error) {
-        return bodyReadFailure("anthropic", error, options.maxMessageSize);
+        return bodyReadFailure("anthropic", error, options.maxMessageSize, deps.onSizeLimited);
       }
       try {
         const raw = parseJson(bytes);

@@ -69,6 +69,8 @@ export interface ProxyDeps {
   clientKeysAreOurs?: boolean;
   /** proxy.sticky_sessions, when enabled. */
   sticky?: StickySessions;
+  /** Told each time a request body is refused for its size (413), for the security counters. */
+  onSizeLimited?: () => void;
   logger: Logger;
 }
 
@@ -255,8 +257,14 @@ function deadlineSetting(deps: ProxyDeps, deadlineMs: number): string {
 }
 
 /** The answer to a request body that could not be read: too large, too slow, or cut short. */
-export function bodyReadFailure(family: ApiFamily, error: unknown, maxBodySize: number): Response {
+export function bodyReadFailure(
+  family: ApiFamily,
+  error: unknown,
+  maxBodySize: number,
+  onSizeLimited?: () => void,
+): Response {
   if (error instanceof BodyTooLargeError) {
+    onSizeLimited?.();
     return errorResponse(family, 413, `request body exceeds the ${maxBodySize} byte limit`, {
       code: "request_too_large",
     });
@@ -340,7 +348,7 @@ class Attempt implements UpstreamRequest, AnswerHooks {
   ) {}
 
   get observer(): AnswerObserver {
-    return (this.watcher ??= new AnswerObserver(this.context));
+    return (this.watcher ??= new AnswerObserver(this.context, this.endpoint.traffic));
   }
 
   onResponse(response: Response): void {
@@ -771,9 +779,13 @@ class ProxyCall {
     const endpoint = attempt.endpoint;
     const record = this.context.record;
     endpoint.breaker.success();
-    endpoint.traffic.requests++;
-    endpoint.traffic.responseTimeTotalMs += attempt.responseTimeMs;
-    if (response.status >= 500) endpoint.traffic.failures++;
+    const traffic = endpoint.traffic;
+    const responseTimeMs = attempt.responseTimeMs;
+    traffic.requests++;
+    traffic.responseTimeTotalMs += responseTimeMs;
+    if (responseTimeMs < traffic.responseTimeMinMs) traffic.responseTimeMinMs = responseTimeMs;
+    if (responseTimeMs > traffic.responseTimeMaxMs) traffic.responseTimeMaxMs = responseTimeMs;
+    if (response.status >= 500) traffic.failures++;
     // The client's headers already, X-Olla-Request-ID included: the attempt made them from the
     // endpoint's (responseHeaders).
     const prepared = this.prepared;
@@ -963,7 +975,8 @@ class BodyIntake implements BodyWaiter {
   }
 
   private failed(error: unknown): void {
-    if (this.settle()) this.context.answer(bodyReadFailure(this.family, error, this.limit));
+    if (this.settle())
+      this.context.answer(bodyReadFailure(this.family, error, this.limit, this.deps.onSizeLimited));
   }
 }
 
@@ -1001,7 +1014,7 @@ async function prepareCall(
       facts = inspectBody(body, contentType, deps.sticky?.findsConversation);
     }
   } catch (error) {
-    return bodyReadFailure(family, error, maxBodySize);
+    return bodyReadFailure(family, error, maxBodySize, deps.onSizeLimited);
   }
   return callFor(deps, request, context, adapter, body, facts);
 }

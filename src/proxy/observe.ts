@@ -12,9 +12,14 @@ export class AnswerObserver {
   private ended: BodyOutcome | undefined = undefined;
   private endedAt = 0;
   private deferred = false;
+  private counted = false;
 
-  /** `context.finish()` ends a deferred record. */
-  constructor(private readonly context: { readonly record: RequestRecord; finish(): void }) {}
+  /** `context.finish()` ends a deferred record; `traffic` is the answering endpoint's, which gets the
+   * answer's bytes once it is over. */
+  constructor(
+    private readonly context: { readonly record: RequestRecord; finish(): void },
+    private readonly traffic?: { bytesOut: number },
+  ) {}
 
   /** The body ended complete already: the upstream client had it whole with the head. */
   get complete(): boolean {
@@ -68,6 +73,10 @@ export class AnswerObserver {
 
   private settle(): void {
     const record = this.context.record;
+    if (this.traffic !== undefined && !this.counted) {
+      this.counted = true;
+      this.traffic.bytesOut += record.bytesOut;
+    }
     if (this.firstAt !== undefined && this.endedAt > 0) record.streamMs = this.endedAt - this.firstAt;
     if (this.ended === "complete") {
       const usage = this.usage.result();

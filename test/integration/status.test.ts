@@ -7,6 +7,8 @@ import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app
 let ollama: FakeUpstream;
 let vllm: FakeUpstream;
 let olla: TestOlla;
+/** Bytes of the answers the three requests below got. */
+let answered = 0;
 
 beforeAll(async () => {
   ollama = await startFakeUpstream({ kind: "ollama" });
@@ -23,7 +25,7 @@ beforeAll(async () => {
       method: "POST",
       body: JSON.stringify({ model: "llama3.2:latest", prompt: "x", stream: false }),
     });
-    await response.arrayBuffer();
+    answered += (await response.arrayBuffer()).byteLength;
   }
 });
 afterAll(async () => {
@@ -75,6 +77,63 @@ describe("/internal/status", () => {
     expect(status.system).toMatchObject({ status: "degraded", endpoints_up: "2/3", total_requests: 3 });
   });
 
+  test("Olla's fields beside olla's own: proxy, security, endpoints[], system", async () => {
+    const status = await get("/internal/status");
+    expect(status.proxy).toMatchObject({
+      balancer: "priority",
+      profile: "streaming",
+      load_balancer: "priority",
+    });
+    expect(status.security).toEqual({
+      status: "normal",
+      blocked_ips: 0,
+      violations: { rate_limits: 0, size_limits: 0 },
+    });
+    const byName = Object.fromEntries(
+      status.endpoints.map((endpoint: { name: string }) => [endpoint.name, endpoint]),
+    );
+    const served = byName["ollama-1"];
+    expect(served.avg_latency).toMatch(/^(\d+ms|\d+\.\ds)$/);
+    expect(served.min_latency_ms).toBeGreaterThan(0);
+    expect(served.max_latency_ms).toBeGreaterThanOrEqual(served.min_latency_ms);
+    expect(served.avg_latency_ms).toBeGreaterThanOrEqual(served.min_latency_ms);
+    expect(served.avg_latency_ms).toBeLessThanOrEqual(served.max_latency_ms);
+    // Every byte the clients got, counted once: below a KiB it is exact.
+    expect(answered).toBeGreaterThan(0);
+    expect(served.traffic).toBe(answered < 1024 ? `${answered} B` : `${(answered / 1024).toFixed(1)} KB`);
+    expect(served.connections).toBe(0);
+    expect(served.last_check).toMatch(/^\d+ seconds? ago$/);
+    expect(Math.abs(Date.parse(served.health_check_at) - Date.now())).toBeLessThan(60_000);
+    expect(served.next_check).toMatch(/^(in \d+ seconds?|now)$/);
+    expect(Date.parse(served.next_check_at)).toBeGreaterThan(Date.now() - 5_000);
+    expect(served.models.count).toBe(2);
+    expect(Math.abs(Date.parse(served.models.last_updated) - Date.now())).toBeLessThan(60_000);
+    // olla's own types where the names are the same.
+    expect(served.success_rate).toBe(100);
+    expect(served.issues).toEqual([]);
+
+    const idle = byName["vllm-1"];
+    expect(idle).toMatchObject({
+      avg_latency: "0ms",
+      min_latency_ms: null,
+      max_latency_ms: null,
+      traffic: "0 B",
+      connections: 0,
+      models: { count: 1 },
+    });
+    expect(byName.gone.models).toEqual({ last_updated: null, count: 0 });
+
+    expect(status.system).toMatchObject({
+      success_rate: "100%",
+      total_traffic: served.traffic,
+      security_violations: 0,
+      has_traffic: true,
+    });
+    expect(status.system.avg_latency).toMatch(/^(\d+ms|\d+\.\ds)$/);
+    expect(status.system.uptime).toMatch(/^(\d+h)?(\d+m)?\d+s$/);
+    expect(typeof status.system.uptime_seconds).toBe("number");
+  });
+
   test("query secrets in endpoint URLs are masked", async () => {
     const text = await (await fetch(`${olla.url}/internal/status`)).text();
     expect(text).not.toContain("s3cret");
@@ -89,6 +148,23 @@ describe("/internal/status/endpoints", () => {
     const byName = Object.fromEntries(
       detail.endpoints.map((endpoint: { name: string }) => [endpoint.name, endpoint]),
     );
+    const served = byName["ollama-1"];
+    // Olla's fields beside olla's own.
+    expect(served.active_connections).toBe(0);
+    expect(served.min_latency_ms).toBeGreaterThan(0);
+    expect(served.max_latency_ms).toBeGreaterThanOrEqual(served.min_latency_ms);
+    expect(served.health_check).toMatch(/^\d+ seconds? ago$/);
+    expect(served.health_check_at).toBe(served.last_check_at);
+    expect(served.response_time).toBe(`${Math.round(served.last_check.latency_ms)}ms`);
+    expect(served.last_model_sync).toMatch(/^\d+ seconds? ago$/);
+    expect(Date.parse(served.last_model_sync_at)).toBeGreaterThan(Date.now() - 60_000);
+    expect(byName["vllm-1"]).toMatchObject({
+      min_latency_ms: null,
+      max_latency_ms: null,
+      active_connections: 0,
+    });
+    expect(served.success_rate).toBe(100);
+    expect(served.issues).toEqual([]);
     expect(byName["ollama-1"]).toMatchObject({
       health_check_url: `${ollama.url}/`,
       last_check: { status: "healthy", http_status: 200, error: null },
@@ -140,6 +216,69 @@ describe("/internal/status/endpoints", () => {
       await Bun.sleep(10);
     }
     throw new Error("models were not re-discovered after recovery");
+  });
+});
+
+describe("security in /internal/status: 429s and 413s counted, distinct IPs", () => {
+  test("a 413 and a 429 show up; more than 10 rate-limited IPs make it elevated", async () => {
+    // One proxied request a minute per client with a burst of 1 (olla's own routes unlimited);
+    // X-Forwarded-For from 127.0.0.1 is trusted.
+    const limited = await startTestOlla(
+      "server:\n  rate_limits:\n    global_requests_per_minute: 0\n    per_ip_requests_per_minute: 1\n" +
+        "    health_requests_per_minute: 0\n" +
+        "    burst_size: 1\n    trust_proxy_headers: true\n  request_limits:\n    max_body_size: 1KB\n" +
+        endpointsYaml([{ name: "ollama-1", url: ollama.url, type: "ollama", priority: 100 }]),
+    );
+    try {
+      const send = async (ip: string, body: string) => {
+        const response = await fetch(`${limited.url}/olla/api/generate`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": ip },
+          body,
+        });
+        await response.arrayBuffer();
+        return response.status;
+      };
+      const small = JSON.stringify({ model: "llama3.2:latest", prompt: "x", stream: false });
+      const big = JSON.stringify({ model: "llama3.2:latest", prompt: "x".repeat(4096), stream: false });
+      expect(await send("203.0.113.1", big)).toBe(413);
+      expect(await send("203.0.113.1", small)).toBe(429);
+      const status = async () => {
+        const response = await fetch(`${limited.url}/internal/status`);
+        expect(response.status).toBe(200);
+        return (await response.json()) as Record<string, any>;
+      };
+      const first = await status();
+      expect(first.security).toEqual({
+        status: "normal",
+        blocked_ips: 1,
+        violations: { rate_limits: 1, size_limits: 1 },
+      });
+      expect(first.system.security_violations).toBe(2);
+      // Nothing got through: no traffic yet.
+      expect(first.system).toMatchObject({ has_traffic: false, success_rate: "N/A", total_traffic: "0 B" });
+
+      for (let i = 2; i <= 11; i++) {
+        expect(await send(`203.0.113.${i}`, small)).toBe(200);
+        expect(await send(`203.0.113.${i}`, small)).toBe(429);
+      }
+      // The same IP refused again is still one IP.
+      expect(await send("203.0.113.1", small)).toBe(429);
+      const after = await status();
+      expect(after.security).toEqual({
+        status: "elevated",
+        blocked_ips: 11,
+        violations: { rate_limits: 12, size_limits: 1 },
+      });
+      expect(after.system).toMatchObject({
+        security_violations: 13,
+        has_traffic: true,
+        success_rate: "100%",
+      });
+      expect(after.endpoints[0].traffic).not.toBe("0 B");
+    } finally {
+      await limited.stop();
+    }
   });
 });
 

@@ -17,6 +17,25 @@ describe("conditionalJson", () => {
     expect(etagOf(status(1_000, "healthy"))).not.toBe(etagOf(status(1_000, "offline")));
   });
 
+  test("Olla's relative times and probe fields do not move it; a last probe's object still does", () => {
+    const olla = (at: number, probe: string) => ({
+      system: { uptime: `${at}s` },
+      endpoints: [
+        {
+          last_check: `${at} seconds ago`,
+          next_check: `in ${at} seconds`,
+          health_check: `${at} seconds ago`,
+          health_check_at: new Date(at).toISOString(),
+          response_time: `${at}ms`,
+          last_model_sync: `${at} seconds ago`,
+        },
+      ],
+      probes: [{ last_check: { status: probe } }],
+    });
+    expect(etagOf(olla(1, "healthy"))).toBe(etagOf(olla(2, "healthy")));
+    expect(etagOf(olla(1, "healthy"))).not.toBe(etagOf(olla(1, "offline")));
+  });
+
   test("If-None-Match: weak comparison, lists and *; a junk header over 1 KiB is ignored", () => {
     const etag = etagOf(status(0, "healthy"));
     for (const header of [etag, etag.slice(2), `"nope", ${etag}`, "*"]) {
