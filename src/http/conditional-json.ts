@@ -13,7 +13,7 @@ const VOLATILE_FIELDS = new Set([
   "latency_ms",
   "last_check_at",
   "next_check_at",
-  // Olla's names for the same, and times relative to now ("2 seconds ago", "in 3 seconds", "1h2m3s").
+  // Olla's names for the same, and times relative to now ("2s ago", "in 3s", "1h 2m").
   "health_check_at",
   "response_time",
   "health_check",

@@ -100,11 +100,11 @@ describe("/internal/status", () => {
     expect(served.avg_latency_ms).toBeLessThanOrEqual(served.max_latency_ms);
     // Every byte the clients got, counted once: below a KiB it is exact.
     expect(answered).toBeGreaterThan(0);
-    expect(served.traffic).toBe(answered < 1024 ? `${answered} B` : `${(answered / 1024).toFixed(1)} KB`);
+    expect(served.traffic).toBe(answered < 1024 ? `${answered} B` : `${(answered / 1024).toFixed(2)} KB`);
     expect(served.connections).toBe(0);
-    expect(served.last_check).toMatch(/^\d+ seconds? ago$/);
+    expect(served.last_check).toMatch(/^\d+s ago$/);
     expect(Math.abs(Date.parse(served.health_check_at) - Date.now())).toBeLessThan(60_000);
-    expect(served.next_check).toMatch(/^(in \d+ seconds?|now)$/);
+    expect(served.next_check).toMatch(/^(in \d+s|now)$/);
     expect(Date.parse(served.next_check_at)).toBeGreaterThan(Date.now() - 5_000);
     expect(served.models.count).toBe(2);
     expect(Math.abs(Date.parse(served.models.last_updated) - Date.now())).toBeLessThan(60_000);
@@ -130,7 +130,7 @@ describe("/internal/status", () => {
       has_traffic: true,
     });
     expect(status.system.avg_latency).toMatch(/^(\d+ms|\d+\.\ds)$/);
-    expect(status.system.uptime).toMatch(/^(\d+h)?(\d+m)?\d+s$/);
+    expect(status.system.uptime).toMatch(/^\d+[sm]$|^\d+h \d+m$|^\d+d \d+h$/);
     expect(typeof status.system.uptime_seconds).toBe("number");
   });
 
@@ -153,10 +153,10 @@ describe("/internal/status/endpoints", () => {
     expect(served.active_connections).toBe(0);
     expect(served.min_latency_ms).toBeGreaterThan(0);
     expect(served.max_latency_ms).toBeGreaterThanOrEqual(served.min_latency_ms);
-    expect(served.health_check).toMatch(/^\d+ seconds? ago$/);
+    expect(served.health_check).toMatch(/^\d+s ago$/);
     expect(served.health_check_at).toBe(served.last_check_at);
     expect(served.response_time).toBe(`${Math.round(served.last_check.latency_ms)}ms`);
-    expect(served.last_model_sync).toMatch(/^\d+ seconds? ago$/);
+    expect(served.last_model_sync).toMatch(/^\d+s ago$/);
     expect(Date.parse(served.last_model_sync_at)).toBeGreaterThan(Date.now() - 60_000);
     expect(byName["vllm-1"]).toMatchObject({
       min_latency_ms: null,

@@ -20,14 +20,14 @@ describe("human formatting for the status pages", () => {
     expect(formatLatency(65_000)).toBe("65.0s");
   });
 
-  test("bytes: powers of 1024, one decimal from a KB up", () => {
+  test("bytes: powers of 1024, two decimals from a KB up (as Olla)", () => {
     expect(formatBytes(0)).toBe("0 B");
     expect(formatBytes(1023)).toBe("1023 B");
-    expect(formatBytes(1024)).toBe("1.0 KB");
-    expect(formatBytes(1229)).toBe("1.2 KB");
-    expect(formatBytes(3.4 * 1024 ** 2)).toBe("3.4 MB");
-    expect(formatBytes(1024 ** 3)).toBe("1.0 GB");
-    expect(formatBytes(2 * 1024 ** 4)).toBe("2.0 TB");
+    expect(formatBytes(1024)).toBe("1.00 KB");
+    expect(formatBytes(1229)).toBe("1.20 KB");
+    expect(formatBytes(3.4 * 1024 ** 2)).toBe("3.40 MB");
+    expect(formatBytes(1024 ** 3)).toBe("1.00 GB");
+    expect(formatBytes(2 * 1024 ** 4)).toBe("2.00 TB");
   });
 
   test("percent: 0% and 100% bare, one decimal between", () => {
@@ -37,30 +37,28 @@ describe("human formatting for the status pages", () => {
     expect(formatPercent(50)).toBe("50.0%");
   });
 
-  test("uptime: Go's duration form to the second", () => {
+  test("uptime: seconds, minutes, then hours and minutes, then days and hours (as Olla)", () => {
     expect(formatUptime(0)).toBe("0s");
-    expect(formatUptime(999)).toBe("0s");
     expect(formatUptime(45_000)).toBe("45s");
-    expect(formatUptime(120_000)).toBe("2m0s");
-    expect(formatUptime(3_723_000)).toBe("1h2m3s");
-    expect(formatUptime(26 * 3_600_000)).toBe("26h0m0s");
+    expect(formatUptime(120_000)).toBe("2m");
+    expect(formatUptime(3_723_000)).toBe("1h 2m");
+    expect(formatUptime(26 * 3_600_000 + 60_000)).toBe("1d 2h");
   });
 
-  test("relative times: the largest whole unit, singular for one, never / unknown / now", () => {
+  test("relative times: one unit, never / unknown / now (as Olla)", () => {
     const now = 10_000_000;
     expect(timeAgo(undefined, now)).toBe("never");
-    expect(timeAgo(now, now)).toBe("0 seconds ago");
-    expect(timeAgo(now - 1_000, now)).toBe("1 second ago");
-    expect(timeAgo(now - 2_500, now)).toBe("2 seconds ago");
-    expect(timeAgo(now - 90_000, now)).toBe("1 minute ago");
-    expect(timeAgo(now - 3 * 3_600_000, now)).toBe("3 hours ago");
-    expect(timeAgo(now - 2 * 86_400_000, now)).toBe("2 days ago");
+    expect(timeAgo(now, now)).toBe("0s ago");
+    expect(timeAgo(now - 2_500, now)).toBe("2s ago");
+    expect(timeAgo(now - 90_000, now)).toBe("2m ago");
+    expect(timeAgo(now - 3 * 3_600_000, now)).toBe("3h ago");
+    expect(timeAgo(now - 2 * 86_400_000, now)).toBe("2d ago");
     // A time a little ahead of this clock reads as just now, never as negative.
-    expect(timeAgo(now + 5_000, now)).toBe("0 seconds ago");
+    expect(timeAgo(now + 5_000, now)).toBe("0s ago");
     expect(timeUntil(undefined, now)).toBe("unknown");
-    expect(timeUntil(now + 3_200, now)).toBe("in 3 seconds");
-    expect(timeUntil(now + 60_000, now)).toBe("in 1 minute");
-    expect(timeUntil(now + 500, now)).toBe("now");
+    expect(timeUntil(now + 3_200, now)).toBe("in 3s");
+    expect(timeUntil(now + 60_000, now)).toBe("in 1m");
+    expect(timeUntil(now + 500, now)).toBe("in 0s");
     expect(timeUntil(now - 5_000, now)).toBe("now");
   });
 });
