@@ -5,7 +5,7 @@
 
 import { startApp } from "./app.ts";
 import { EXIT_CONFIG, EXIT_FAILED, EXIT_OK, parseCommand, USAGE, UsageError } from "./cli.ts";
-import { ConfigError, formatProblem, printProblems } from "./config/problems.ts";
+import { ConfigError, describeProblem, printProblems } from "./config/problems.ts";
 import type { Config } from "./config/schema.ts";
 import { resolveSecrets } from "./config/secrets.ts";
 import { encodeHandoff, takeHandoff } from "./handoff.ts";
@@ -54,7 +54,7 @@ async function serve(configPath: string | undefined): Promise<number | "running"
   if (secretProblems.some((problem) => problem.level === "error")) throw new ConfigError(secretProblems);
 
   const { logger, close } = createRootLogger(config);
-  for (const problem of problems) logger.warn(formatProblem(problem));
+  for (const problem of problems) logger.warn(describeProblem(problem));
   const app = await startApp(config, logger, profiles);
 
   let stopping = false;

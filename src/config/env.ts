@@ -110,8 +110,20 @@ export function envNames(leaves: Leaf[] = listLeaves()): Map<string, Leaf> {
   return names;
 }
 
-/** Reads OLLA_* variables into a config layer. Aliases apply first, so a full name wins over its alias. */
-export function readEnvLayer(env: Record<string, string | undefined>): EnvLayer {
+/** The variables a config text names in `${VAR}` / `${VAR:-default}`: an OLLA_* one among them holds a
+ * secret the file expands (e.g. an API key), not a setting, so it is no unknown variable. */
+export function referencedVariables(text: string): Set<string> {
+  return new Set(
+    Array.from(text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g), (match) => match[1]!),
+  );
+}
+
+/** Reads OLLA_* variables into a config layer. Aliases apply first, so a full name wins over its alias.
+ * `referenced`: names the config files expand (see referencedVariables), not warned about. */
+export function readEnvLayer(
+  env: Record<string, string | undefined>,
+  referenced: ReadonlySet<string> = new Set(),
+): EnvLayer {
   const names = envNames();
   const layer: EnvLayer = { values: {}, origins: new Map(), problems: [] };
   const isShort = (name: string) => name in ENV_ALIASES || name in ENV_SWITCHES;
@@ -141,7 +153,7 @@ export function readEnvLayer(env: Record<string, string | undefined>): EnvLayer 
       }
     } else if (UNSUPPORTED_ENV[name]) {
       layer.problems.push({ level: "warning", path: "", source, message: UNSUPPORTED_ENV[name] });
-    } else if (!BOOTSTRAP_ENV.has(name)) {
+    } else if (!BOOTSTRAP_ENV.has(name) && !referenced.has(name)) {
       const guess = closest(name, [...names.keys(), ...Object.keys(ENV_SWITCHES), ...BOOTSTRAP_ENV]);
       layer.problems.push({
         level: "warning",

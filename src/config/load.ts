@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { checkConfig } from "./checks.ts";
-import { readEnvLayer } from "./env.ts";
+import { readEnvLayer, referencedVariables } from "./env.ts";
 import { isPlainObject, mergeLayer, originOf, unknownKeys } from "./merge.ts";
 import { ConfigError, type ConfigProblem } from "./problems.ts";
 import { type Config, configSchema, NOT_YET_ACTIVE } from "./schema.ts";
@@ -143,6 +143,7 @@ export function inspectConfig(options: LoadOptions = {}): ConfigReport {
     );
   }
 
+  const referenced = new Set<string>();
   const { file, named, via } = findConfigFile({ ...options, env, cwd });
   if (file) {
     const full = isAbsolute(file) ? file : resolve(cwd, file);
@@ -160,13 +161,14 @@ export function inspectConfig(options: LoadOptions = {}): ConfigReport {
       });
     }
     if (text !== undefined) {
+      for (const name of referencedVariables(text)) referenced.add(name);
       const layer = parseYamlLayer(text, file, problems);
       problems.push(...unknownKeys(layer, file));
       mergeLayer(raw, layer, file, origins);
     }
   }
 
-  const envLayer = readEnvLayer(env);
+  const envLayer = readEnvLayer(env, referenced);
   const envOrigin = (path: string) => originOf(path, envLayer.origins) ?? "environment";
   problems.push(...envLayer.problems);
   for (const problem of unknownKeys(envLayer.values, "environment")) {

@@ -24,11 +24,16 @@ function showValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-export function formatProblem(problem: ConfigProblem): string {
+/** The problem without its level: where, the value, what is wrong (a log line has a level of its own). */
+export function describeProblem(problem: ConfigProblem): string {
   const value = problem.value !== undefined ? ` = ${showValue(problem.value)}` : "";
-  if (!problem.path) return `${problem.level}: ${problem.source ?? "config"}${value}: ${problem.message}`;
+  if (!problem.path) return `${problem.source ?? "config"}${value}: ${problem.message}`;
   const source = problem.source ? ` (from ${problem.source})` : "";
-  return `${problem.level}: ${problem.path}${value}${source}: ${problem.message}`;
+  return `${problem.path}${value}${source}: ${problem.message}`;
+}
+
+export function formatProblem(problem: ConfigProblem): string {
+  return `${problem.level}: ${describeProblem(problem)}`;
 }
 
 /** One line per problem on stderr, for the CLI. */

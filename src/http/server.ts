@@ -51,7 +51,7 @@ export interface HttpServer {
 export class ListenError extends Error {
   constructor(host: string, port: number, cause: unknown) {
     super(
-      `cannot listen on ${host}:${port}: ${(cause as Error)?.message ?? cause}. ` +
+      `cannot listen on ${host}:${port}: ${String((cause as Error)?.message ?? cause).replace(/[.?!]+$/, "")}. ` +
         "Another program (or a connection still closing) may hold the port: pick another with " +
         "server.port / OLLA_SERVER_PORT, or check server.host / OLLA_SERVER_HOST.",
     );
@@ -267,6 +267,9 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       hostname: options.host,
       port: options.port,
       development: false,
+      // development: false turns SO_REUSEPORT on in Bun 1.4.5: a second olla on the same port would start
+      // and take half the requests. Off, it fails with ListenError as any taken port does.
+      reusePort: false,
       idleTimeout: Math.min(255, Math.max(0, Math.round(options.idleTimeoutSeconds))),
       maxRequestBodySize: options.maxRequestBodySize,
       fetch(request, bun) {

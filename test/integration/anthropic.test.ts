@@ -98,7 +98,7 @@ beforeAll(async () => {
   olla = await startTestOlla(
     `server:\n  rate_limits:\n    per_ip_requests_per_minute: 0\n` +
       `translators:\n  anthropic:\n    max_message_size: 64KiB\n` +
-      `model_aliases:\n  claude-sonnet-4-5: [qwen-openai]\n  claude-haiku-4-5: [qwen-native]\n` +
+      `model_aliases:\n  claude-sonnet-5-5: [qwen-openai]\n  claude-haiku-5-5: [qwen-native]\n` +
       endpointsYaml([
         { name: "sglang-box", url: translated.url, type: "sglang" },
         { name: "vllm-box", url: native.url, type: "vllm" },
@@ -303,13 +303,13 @@ describe("translation to an OpenAI-style endpoint", () => {
     expect(whole.usage).toMatchObject({ input_tokens: 11, output_tokens: 5 });
   });
 
-  test("a model alias: claude-sonnet-4-5 runs on the local model", async () => {
+  test("a model alias: claude-sonnet-5-5 runs on the local model", async () => {
     const message = await client.messages.create({
-      model: "claude-sonnet-4-5",
+      model: "claude-sonnet-5-5",
       max_tokens: 20,
       messages: [{ role: "user", content: "hi" }],
     });
-    expect(message.model).toBe("claude-sonnet-4-5");
+    expect(message.model).toBe("claude-sonnet-5-5");
     expect(lastBody(translated, "/v1/chat/completions").model).toBe("qwen-openai");
   });
 });
@@ -343,7 +343,7 @@ describe("passthrough to a native Anthropic endpoint", () => {
     const response = await fetch(`${olla.url}/olla/anthropic/v1/messages`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: sent("claude-haiku-4-5"),
+      body: sent("claude-haiku-5-5"),
     });
     expect(response.status).toBe(200);
     expect(response.headers.get("x-olla-mode")).toBe("passthrough");

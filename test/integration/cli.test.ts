@@ -211,11 +211,33 @@ describe("olla serve", () => {
     }
   });
 
+  test("a second olla on the port of a running one is the same clear error (no shared port)", async () => {
+    const first = await startOlla([], {
+      cwd: empty,
+      env: { OLLA_SERVER_HOST: "127.0.0.1", OLLA_SERVER_PORT: "0" },
+    });
+    try {
+      const port = new URL(first.url).port;
+      const { code, stderr } = await runOlla([], {
+        cwd: empty,
+        env: { OLLA_SERVER_HOST: "127.0.0.1", OLLA_SERVER_PORT: port },
+      });
+      expect(code).toBe(1);
+      expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
+      expect(stderr).not.toContain("?.");
+    } finally {
+      first.signal("SIGTERM");
+      await first.exited;
+    }
+  });
+
   test("config warnings are logged at start", async () => {
     const olla = await startOlla(["-c", file("typo.yaml", "logging:\n  levle: debug\n")], { cwd: empty });
     running.push(olla);
     const warning = olla.lines.map((line) => JSON.parse(line)).find((record) => record.level === "warn");
     expect(warning.msg).toContain("logging.levle");
+    // The line's level says it: no "warning:" inside the message as well.
+    expect(warning.msg).not.toStartWith("warning");
     olla.kill();
   });
 

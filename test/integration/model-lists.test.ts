@@ -60,6 +60,21 @@ test("openai models.list(): the whole fleet; a provider route lists only its pla
   expect(genericIds.sort()).toEqual(ids);
 });
 
+test("a provider's model list with no endpoint of that platform configured: 404, as its other routes", async () => {
+  for (const path of [
+    "/olla/sglang/v1/models",
+    "/olla/lmstudio/api/v0/models",
+    "/olla/lm-studio/api/v1/models",
+  ]) {
+    const response = await fetch(`${olla.url}${path}`);
+    expect(response.status).toBe(404);
+    expect(JSON.stringify(await response.json())).toContain("endpoints are configured");
+  }
+  // Configured ones answer, as before.
+  expect((await fetch(`${olla.url}/olla/vllm/v1/models`)).status).toBe(200);
+  expect((await fetch(`${olla.url}/olla/ollama/api/tags`)).status).toBe(200);
+});
+
 test("models of an endpoint that is down are not listed", async () => {
   await second.stop();
   try {

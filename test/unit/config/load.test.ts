@@ -280,6 +280,19 @@ describe("environment variables", () => {
     expect(report.config).toBeDefined();
   });
 
+  test("an OLLA_* variable the config file expands (a secret, not a setting) is not unknown", () => {
+    const file = yamlFile(
+      'server:\n  auth:\n    api_keys: ["${OLLA_KEY_TEAM_A}", "${OLLA_KEY_TEAM_B:-spare}"]\n',
+    );
+    const report = load({
+      configPath: file,
+      env: { OLLA_KEY_TEAM_A: "aaa", OLLA_KEY_TEAM_B: "bbb", OLLA_KEY_TEAM_C: "c" },
+    });
+    expect(report.config!.server.auth.api_keys).toEqual(["aaa", "bbb"]);
+    // The one the file does not name is still unknown.
+    expect(warnings(report.problems).map((problem) => problem.source)).toEqual(["env OLLA_KEY_TEAM_C"]);
+  });
+
   test("an unsupported Olla (Go) variable says what to do instead", () => {
     const report = load({ env: { OLLA_LOG_MAX_BACKUPS: "3" } });
     expect(warnings(report.problems)[0]!.message).toContain("logrotate");
