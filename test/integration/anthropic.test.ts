@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeUpstream, readSse, replyTokens, startFakeUpstream } from "../support/index.ts";
+import { anthropicClient } from "../support/anthropic-client.ts";
 import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app.ts";
 
 /** An OpenAI-compatible server that answers with a scripted stream: reasoning, then text that stops
@@ -105,12 +106,7 @@ beforeAll(async () => {
         { name: "scripted", url: scripted.url, type: "openai-compatible" },
       ]),
   );
-  client = new Anthropic({
-    baseURL: `${olla.url}/olla/anthropic`,
-    apiKey: "unused",
-    maxRetries: 0,
-    timeout: 10_000,
-  });
+  client = anthropicClient(olla.url);
 });
 afterAll(async () => {
   await olla.stop();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TranslatorStatsJson } from "../../src/stats/translator-stats.ts";
 import { PROFILES } from "../../src/profiles/index.ts";
 import { type FakeUpstream, readSse, startFakeUpstream, until } from "../support/index.ts";
+import { anthropicClient } from "../support/anthropic-client.ts";
 import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app.ts";
 
 let translated: FakeUpstream;
@@ -53,18 +54,25 @@ beforeAll(async () => {
   });
   native = await startFakeUpstream({ kind: "vllm", chunks: 4, chunkDelayMs: 5, models: ["qwen-native"] });
   olla = await startTestOlla(RATE_LIMITS_OFF + fleet(), {}, profiles);
-  client = new Anthropic({
-    baseURL: `${olla.url}/olla/anthropic`,
-    apiKey: "unused",
-    maxRetries: 0,
-    timeout: 10_000,
-  });
+  client = anthropicClient(olla.url);
 });
 afterAll(async () => {
   await olla.stop();
   await translated.stop();
   await native.stop();
 });
+
+/** The summary of translators that saw no request. */
+const NO_TRAFFIC = {
+  active_translators: 0,
+  total_requests: 0,
+  overall_success_rate: 0,
+  total_passthrough: 0,
+  total_translations: 0,
+  overall_passthrough_rate: 0,
+  total_streaming: 0,
+  total_non_streaming: 0,
+};
 
 describe("/internal/stats/translators", () => {
   test("before any traffic: anthropic is listed with zeros, the summary counts it as inactive", async () => {
@@ -88,17 +96,7 @@ describe("/internal/stats/translators", () => {
         average_latency: 0,
       },
     ]);
-    expect(body.summary).toEqual({
-      total_translators: 1,
-      active_translators: 0,
-      total_requests: 0,
-      overall_success_rate: 0,
-      total_passthrough: 0,
-      total_translations: 0,
-      overall_passthrough_rate: 0,
-      total_streaming: 0,
-      total_non_streaming: 0,
-    });
+    expect(body.summary).toEqual({ ...NO_TRAFFIC, total_translators: 1 });
   });
 
   test("passthrough and translation, streamed and not, failures of each kind: every counter", async () => {
@@ -283,17 +281,7 @@ describe("/internal/stats/translators", () => {
       await response.arrayBuffer();
       const body = await stats(off);
       expect(body.translators).toEqual([]);
-      expect(body.summary).toEqual({
-        total_translators: 0,
-        active_translators: 0,
-        total_requests: 0,
-        overall_success_rate: 0,
-        total_passthrough: 0,
-        total_translations: 0,
-        overall_passthrough_rate: 0,
-        total_streaming: 0,
-        total_non_streaming: 0,
-      });
+      expect(body.summary).toEqual({ ...NO_TRAFFIC, total_translators: 0 });
     } finally {
       await off.stop();
     }
