@@ -7,7 +7,18 @@ import type { Route } from "../http/router.ts";
 import { buildCatalogue, findModel, modelType, type UnifiedModel } from "./catalogue.ts";
 import { type ListSource, lmstudioModels, ollamaTags, openaiModels } from "./lists.ts";
 
-const FORMATS = ["unified", "openai", "ollama", "lmstudio"] as const;
+/** Olla's per-platform formats (each its platform's profile name): the OpenAI list of the models that
+ * platform's endpoints serve, with `max_model_len` where the context length is known. */
+const PLATFORM_FORMATS = [
+  "vllm",
+  "sglang",
+  "llamacpp",
+  "lemonade",
+  "lmdeploy",
+  "vllm-mlx",
+  "docker-model-runner",
+];
+const FORMATS = ["unified", "openai", "ollama", "lmstudio", ...PLATFORM_FORMATS] as const;
 const TYPES = ["llm", "vlm", "embeddings"] as const;
 
 /** Olla's older `capability=` names, read as the type they stand for; other values name a capability. */
@@ -111,11 +122,19 @@ export function catalogueRoutes(source: ListSource): Route[] {
             return Response.json(
               lmstudioModels({ ...narrowed, modelsOf: (endpoint) => pick(models, endpoint) }),
             );
-          default:
+          case "unified":
             return Response.json({
               object: "list",
               data: models.map((model) => unifiedEntry(model, created)),
             });
+          default:
+            return Response.json(
+              openaiModels(
+                { ...narrowed, modelsOf: (endpoint) => pick(models, endpoint) },
+                (endpoint) => endpoint.profile.name === format,
+                true,
+              ),
+            );
         }
       },
     },

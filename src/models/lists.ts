@@ -50,7 +50,12 @@ export function ollamaTags(source: ListSource) {
 }
 
 /** OpenAI's /v1/models from the endpoints `accepts` admits (a provider route's scope). */
-export function openaiModels(source: ListSource, accepts: (endpoint: Endpoint) => boolean) {
+/** `withContextLength`: each model's context length as vLLM's `max_model_len`, where it is known. */
+export function openaiModels(
+  source: ListSource,
+  accepts: (endpoint: Endpoint) => boolean,
+  withContextLength = false,
+) {
   const created = Math.floor(Date.now() / 1000);
   const models = collect(source, (endpoint) => endpoint.profile.openaiCompatible && accepts(endpoint));
   return {
@@ -60,6 +65,9 @@ export function openaiModels(source: ListSource, accepts: (endpoint: Endpoint) =
       object: "model",
       created,
       owned_by: model.publisher ?? "olla",
+      ...(withContextLength && model.contextLength !== undefined
+        ? { max_model_len: model.contextLength }
+        : {}),
     })),
   };
 }

@@ -109,6 +109,16 @@ test("/olla/models: one entry per model across endpoints, with where it lives", 
   expect(ollama.models).toHaveLength(3);
   const bad = await fetch(`${olla.url}/olla/models?format=xml`);
   expect(bad.status).toBe(400);
+  // Olla's per-platform formats: that platform's models, OpenAI-style, vLLM's max_model_len included.
+  const vllmList = (await (await fetch(`${olla.url}/olla/models?format=vllm`)).json()) as {
+    object: string;
+    data: { id: string; max_model_len?: number }[];
+  };
+  expect(vllmList.object).toBe("list");
+  expect(vllmList.data.map((model) => model.id)).toEqual(["meta-llama/Llama-3.2-3B-Instruct"]);
+  expect(vllmList.data[0]!.max_model_len).toBeGreaterThan(0);
+  const sglang = (await (await fetch(`${olla.url}/olla/models?format=sglang`)).json()) as { data: unknown[] };
+  expect(sglang.data).toEqual([]);
 });
 
 test("/olla/models filters by capability (Olla's older names too) and by available; bad values are 400", async () => {
