@@ -10,6 +10,13 @@ describe("cleanPath", () => {
     ["/v1/../../etc/passwd", "/etc/passwd"],
     ["/%2e%2e/%2E%2E/secret", "/secret"],
     ["//v1///models", "/v1/models"],
+    // A `..` beside an encoded slash or backslash climbs for a server that decodes them: resolved here.
+    ["/v1/..%2f..%2fsecret", "/secret"],
+    ["/v1/%2e%2e%2Fsecret", "/secret"],
+    ["/v1/a/..%5cb", "/v1/b"],
+    // Other encoded slashes are an id's own (Hugging Face names): kept.
+    ["/v1/models/meta-llama%2FLlama-3.2-3B", "/v1/models/meta-llama%2FLlama-3.2-3B"],
+    ["/v1/models/a%2F..b", "/v1/models/a%2F..b"],
     ["/./api/./tags", "/api/tags"],
     ["/api/", "/api/"],
     ["", "/"],
