@@ -52,7 +52,7 @@ import { catalogueRoutes } from "./models/catalogue-routes.ts";
 import { modelListRoutes } from "./models/list-routes.ts";
 import { modelManagementRoutes } from "./proxy/model-management.ts";
 import { createBalancer, createStickySessions } from "./routing/index.ts";
-import { createMetrics, type Gauges } from "./stats/metrics.ts";
+import { createMetrics } from "./stats/metrics.ts";
 import { monitorEventLoop, processSnapshot } from "./stats/process.ts";
 import { createRequestStats, tallyJson } from "./stats/request-stats.ts";
 import { createTranslatorStats } from "./stats/translator-stats.ts";
@@ -313,65 +313,6 @@ export async function startApp(
       })),
     }),
     metrics: () => {
-      // The gauge families Olla's own /internal/metrics has, so its dashboards find them here too.
-      const ollaGauges = (): NonNullable<Gauges["extra"]> => {
-        const up = endpoints.filter(isRoutable).length;
-        const perEndpoint = (value: (endpoint: Endpoint) => number) =>
-          endpoints.map((endpoint): [Record<string, string>, number] => [
-            { endpoint: endpoint.name },
-            value(endpoint),
-          ]);
-        const gauge = (name: string, help: string, value: number) => ({
-          name,
-          help,
-          samples: [[{}, value]] as [Record<string, string>, number][],
-        });
-        return [
-          {
-            name: "olla_info",
-            help: "Build and settings, as labels (always 1).",
-            samples: [
-              [
-                {
-                  version: BUILD.version,
-                  commit: BUILD.commit,
-                  engine: config.proxy.engine,
-                  balancer: config.proxy.load_balancer,
-                },
-                1,
-              ],
-            ],
-          },
-          gauge(
-            "olla_system_status",
-            "2 when every endpoint is routable, 1 when some are, 0 when none is.",
-            up === endpoints.length ? 2 : up > 0 ? 1 : 0,
-          ),
-          gauge("olla_endpoints_total", "Endpoints configured.", endpoints.length),
-          gauge("olla_endpoints_healthy", "Endpoints taking traffic (healthy or busy).", up),
-          gauge("olla_uptime_seconds", "Seconds since olla started.", (Date.now() - startedAt) / 1000),
-          gauge(
-            "olla_active_connections",
-            "Requests in flight to endpoints.",
-            endpoints.reduce((sum, endpoint) => sum + endpoint.inFlight, 0),
-          ),
-          {
-            name: "olla_endpoint_connections",
-            help: "Requests in flight to the endpoint (olla_endpoint_in_flight).",
-            samples: perEndpoint((endpoint) => endpoint.inFlight),
-          },
-          {
-            name: "olla_endpoint_priority",
-            help: "The endpoint's configured priority.",
-            samples: perEndpoint((endpoint) => endpoint.priority),
-          },
-          {
-            name: "olla_endpoint_models_count",
-            help: "Models the endpoint listed at its last discovery.",
-            samples: perEndpoint((endpoint) => discovery?.modelsOf(endpoint).models.length ?? 0),
-          },
-        ];
-      };
       const pool = client.stats();
       const { lastMs } = lag.read();
       return metrics.render({
@@ -379,7 +320,18 @@ export async function startApp(
           name: endpoint.name,
           up: isRoutable(endpoint),
           inFlight: endpoint.inFlight,
+          priority: endpoint.priority,
+          models: discovery?.modelsOf(endpoint).models.length ?? 0,
         })),
+        system: {
+          info: {
+            version: BUILD.version,
+            commit: BUILD.commit,
+            engine: config.proxy.engine,
+            balancer: config.proxy.load_balancer,
+          },
+          uptimeSeconds: (Date.now() - startedAt) / 1000,
+        },
         extra: [
           {
             name: "olla_upstream_connections",
@@ -396,7 +348,6 @@ export async function startApp(
             help: "How late the event loop ran a timer at the last sample.",
             samples: [[{}, lastMs / 1000]],
           },
-          ...ollaGauges(),
         ],
       });
     },

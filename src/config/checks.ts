@@ -28,6 +28,15 @@ function isCidr(text: string): boolean {
   }
 }
 
+function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
 const BUN_HEAD_TIMEOUT_MS = 10_000;
 
 /** A DNS name (not all-numeric labels, so 999.1.1.1 is no name); IP literals are checked with isIP. */
@@ -47,6 +56,10 @@ export function checkConfig(config: Config, options: CheckOptions): ConfigProble
       source: options.origin(path),
       ...(value === undefined ? {} : { value }),
     });
+
+  const headerName = (path: string, name: string) => {
+    if (!HEADER_NAME.test(name)) add("error", path, "not a valid HTTP header name", name);
+  };
 
   const names = new Map<string, number>();
   config.discovery.static.endpoints.forEach((endpoint, index) => {
@@ -88,6 +101,21 @@ export function checkConfig(config: Config, options: CheckOptions): ConfigProble
         endpoint.type,
       );
     }
+    // A probe path may also be a whole URL; one with another scheme, or broken, would be joined on as a
+    // path and probed for ever.
+    for (const key of ["health_check_url", "model_url"] as const) {
+      const value = endpoint[key];
+      if (value !== undefined && value.includes("://") && !isHttpUrl(value)) {
+        add(
+          "error",
+          `${at}.${key}`,
+          "expected a path (/health) or an absolute http:// or https:// URL",
+          value,
+        );
+      }
+    }
+    for (const name of Object.keys(endpoint.headers)) headerName(`${at}.headers.${name}`, name);
+    if (endpoint.auth?.type === "api_key") headerName(`${at}.auth.header`, endpoint.auth.header);
   });
 
   const cidrLists: [string, string[]][] = [
@@ -155,40 +183,11 @@ export function checkConfig(config: Config, options: CheckOptions): ConfigProble
     }
   }
 
-  // A probe path may also be a whole URL; one with another scheme, or broken, would be joined on as a path
-  // and probed for ever.
-  config.discovery.static.endpoints.forEach((endpoint, index) => {
-    for (const key of ["health_check_url", "model_url"] as const) {
-      const value = endpoint[key];
-      if (value === undefined || !value.includes("://")) continue;
-      let url: URL | undefined;
-      try {
-        url = new URL(value);
-      } catch {}
-      if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-        add(
-          "error",
-          `discovery.static.endpoints[${index}].${key}`,
-          "expected a path (/health) or an absolute http:// or https:// URL",
-          value,
-        );
-      }
-    }
-  });
-
   const host = config.server.host;
   if (isIP(host.replace(/^\[(.*)\]$/, "$1")) === 0 && !HOST_NAME.test(host)) {
     add("error", "server.host", "expected an IP address or a host name (0.0.0.0 for all interfaces)", host);
   }
 
-  const headerName = (path: string, name: string) => {
-    if (!HEADER_NAME.test(name)) add("error", path, "not a valid HTTP header name", name);
-  };
-  config.discovery.static.endpoints.forEach((endpoint, index) => {
-    const at = `discovery.static.endpoints[${index}]`;
-    for (const name of Object.keys(endpoint.headers)) headerName(`${at}.headers.${name}`, name);
-    if (endpoint.auth?.type === "api_key") headerName(`${at}.auth.header`, endpoint.auth.header);
-  });
   headerName(
     "translators.anthropic.inspector.session_header",
     config.translators.anthropic.inspector.session_header,

@@ -89,17 +89,15 @@ export function optionalText(doc: string) {
     .describe(doc);
 }
 
-/** A fixed set of values; `aliases` maps other spellings users write (e.g. "round-robin") onto one. */
-export function choice<const T extends readonly [string, ...string[]]>(
+/** A string that must be one of `values` (any case, spaces trimmed) or one of their `aliases`. */
+function oneOf<const T extends readonly [string, ...string[]]>(
   values: T,
-  value: T[number],
-  doc: string,
   aliases: Record<string, T[number]> = {},
 ) {
   const expected = `expected one of ${values.join(", ")}${
     Object.keys(aliases).length ? ` (also accepted: ${Object.keys(aliases).join(", ")})` : ""
   }`;
-  const schema = z.string({ error: expected }).transform((input, ctx): T[number] => {
+  return z.string({ error: expected }).transform((input, ctx): T[number] => {
     const word = input.trim().toLowerCase();
     if ((values as readonly string[]).includes(word)) return word as T[number];
     const aliased = aliases[word];
@@ -107,6 +105,16 @@ export function choice<const T extends readonly [string, ...string[]]>(
     ctx.addIssue({ code: "custom", message: expected });
     return z.NEVER;
   });
+}
+
+/** A fixed set of values; `aliases` maps other spellings users write (e.g. "round-robin") onto one. */
+export function choice<const T extends readonly [string, ...string[]]>(
+  values: T,
+  value: T[number],
+  doc: string,
+  aliases: Record<string, T[number]> = {},
+) {
+  const schema = oneOf(values, aliases);
   leafChoices.set(schema, values);
   return tag(schema, "choice").prefault(value).describe(doc);
 }
@@ -189,14 +197,7 @@ export function choiceList<const T extends readonly [string, ...string[]]>(
   value: T[number][],
   doc: string,
 ) {
-  const expected = `expected one of ${values.join(", ")}`;
-  const item = z.string({ error: expected }).transform((input, ctx): T[number] => {
-    const word = input.trim().toLowerCase();
-    if ((values as readonly string[]).includes(word)) return word as T[number];
-    ctx.addIssue({ code: "custom", message: expected });
-    return z.NEVER;
-  });
-  return tag(z.array(item, { error: "expected a list of strings" }), "list")
+  return tag(z.array(oneOf(values), { error: "expected a list of strings" }), "list")
     .default(value as Awaited<T[number]>[])
     .describe(doc);
 }

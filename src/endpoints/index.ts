@@ -24,18 +24,5 @@ export {
   type HealthScheduler,
   type HealthSchedulerOptions,
 } from "./health-scheduler.ts";
-export {
-  formatBytes,
-  formatLatency,
-  formatPercent,
-  formatUptime,
-  timeAgo,
-  timeUntil,
-} from "./human-format.ts";
-export {
-  endpointsSnapshot,
-  fleetVerdict,
-  type SecurityInfo,
-  type SystemInfo,
-  statusSnapshot,
-} from "./status.ts";
+export { timeAgo } from "./human-format.ts";
+export { endpointsSnapshot, fleetVerdict, type SystemInfo, statusSnapshot } from "./status.ts";

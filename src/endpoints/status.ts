@@ -2,6 +2,7 @@
 // endpoint is doing, how its probes and breakers stand, and a one-word verdict for the whole.
 
 import { maskUrl } from "../config/secrets.ts";
+import type { SecuritySnapshot } from "../limits/violations.ts";
 import { type Endpoint, isRoutable } from "./endpoint.ts";
 import type { HealthScheduler } from "./health-scheduler.ts";
 import {
@@ -79,18 +80,12 @@ export interface SystemInfo {
   startedAt: number;
   now: number;
   /** Refusals for rate and size (Olla's `security`); zeros when absent. */
-  security?: SecurityInfo;
+  security?: SecuritySnapshot;
   /** The endpoint's discovered models: how many, and when last listed (epoch ms). */
   modelsOf?: (endpoint: Endpoint) => { count: number; updatedAt?: number };
 }
 
-export interface SecurityInfo {
-  status: string;
-  blocked_ips: number;
-  violations: { rate_limits: number; size_limits: number };
-}
-
-const NO_VIOLATIONS: SecurityInfo = {
+const NO_VIOLATIONS: SecuritySnapshot = {
   status: "normal",
   blocked_ips: 0,
   violations: { rate_limits: 0, size_limits: 0 },
@@ -115,6 +110,7 @@ export function statusSnapshot(endpoints: readonly Endpoint[], system: SystemInf
   const requests = endpoints.reduce((sum, endpoint) => sum + endpoint.traffic.requests, 0);
   const failures = endpoints.reduce((sum, endpoint) => sum + endpoint.traffic.failures, 0);
   const latencyTotal = endpoints.reduce((sum, endpoint) => sum + endpoint.traffic.responseTimeTotalMs, 0);
+  const avgMs = requests === 0 ? null : latencyTotal / requests;
   const bytesOut = endpoints.reduce((sum, endpoint) => sum + endpoint.traffic.bytesOut, 0);
   const routable = endpoints.filter(isRoutable).length;
   const { now } = system;
@@ -130,7 +126,7 @@ export function statusSnapshot(endpoints: readonly Endpoint[], system: SystemInf
       total_requests: requests,
       successful_requests: requests - failures,
       failed_requests: failures,
-      avg_latency_ms: requests === 0 ? null : round(latencyTotal / requests),
+      avg_latency_ms: avgMs === null ? null : round(avgMs),
       // Olla's names for the same settings.
       balancer: system.loadBalancer,
       profile: PROFILE,
@@ -138,6 +134,7 @@ export function statusSnapshot(endpoints: readonly Endpoint[], system: SystemInf
     security,
     endpoints: byPriority(endpoints).map((endpoint) => {
       const models = system.modelsOf?.(endpoint) ?? { count: 0 };
+      const avgLatencyMs = avgLatency(endpoint);
       return {
         ...identity(endpoint),
         last_latency_ms: endpoint.lastLatencyMs ?? null,
@@ -145,10 +142,10 @@ export function statusSnapshot(endpoints: readonly Endpoint[], system: SystemInf
         in_flight: endpoint.inFlight,
         requests: endpoint.traffic.requests,
         success_rate: successRate(endpoint),
-        avg_latency_ms: avgLatency(endpoint),
+        avg_latency_ms: avgLatencyMs,
         issues: issues(endpoint),
         // Olla's fields, beside olla's own.
-        avg_latency: formatLatency(avgLatency(endpoint) ?? 0),
+        avg_latency: formatLatency(avgLatencyMs ?? 0),
         ...latencyRange(endpoint),
         traffic: formatBytes(endpoint.traffic.bytesOut),
         connections: endpoint.inFlight,
@@ -171,7 +168,7 @@ export function statusSnapshot(endpoints: readonly Endpoint[], system: SystemInf
       total_failures: failures,
       // Olla's fields, beside olla's own.
       success_rate: requests === 0 ? "N/A" : formatPercent(((requests - failures) / requests) * 100),
-      avg_latency: formatLatency(requests === 0 ? 0 : latencyTotal / requests),
+      avg_latency: formatLatency(avgMs ?? 0),
       total_traffic: formatBytes(bytesOut),
       uptime: formatUptime(system.now - system.startedAt),
       security_violations: security.violations.rate_limits + security.violations.size_limits,

@@ -22,25 +22,7 @@ export class Fnv64 {
 
   /** Hashes bytes[from, to). */
   bytes(bytes: Uint8Array, from = 0, to = bytes.length): this {
-    let { l0, l1, l2, l3 } = this;
-    for (let i = from; i < to; i++) {
-      l0 ^= bytes[i]!;
-      // Every partial product stays below 2^31: plain number arithmetic is exact.
-      const t0 = l0 * PRIME_LOW;
-      let t1 = l1 * PRIME_LOW;
-      let t2 = l2 * PRIME_LOW + (l0 << 8);
-      const t3 = l3 * PRIME_LOW + (l1 << 8);
-      t1 += t0 >>> 16;
-      l0 = t0 & 0xffff;
-      t2 += t1 >>> 16;
-      l1 = t1 & 0xffff;
-      l3 = (t3 + (t2 >>> 16)) & 0xffff;
-      l2 = t2 & 0xffff;
-    }
-    this.l0 = l0;
-    this.l1 = l1;
-    this.l2 = l2;
-    this.l3 = l3;
+    for (let i = from; i < to; i++) this.byte(bytes[i]!);
     return this;
   }
 
@@ -55,6 +37,8 @@ export class Fnv64 {
     return this;
   }
 
+  /** One byte: xor into the low limb, then times the prime, limb by limb. Every partial product stays
+   * below 2^31, so plain number arithmetic is exact. */
   private byte(byte: number): void {
     const l0 = this.l0 ^ byte;
     const t0 = l0 * PRIME_LOW;

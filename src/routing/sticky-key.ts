@@ -19,12 +19,9 @@ const TAGS: Record<KeySource, string> = {
   auth_header: "a",
   ip: "i",
 };
-const SOURCE_OF_TAG: Record<string, KeySource> = {
-  s: "session_header",
-  p: "prefix_hash",
-  a: "auth_header",
-  i: "ip",
-};
+const SOURCE_OF_TAG = Object.fromEntries(
+  Object.entries(TAGS).map(([source, tag]) => [tag, source as KeySource]),
+) as Record<string, KeySource>;
 
 /** The request's headers, as far as keys need them (Headers fits). */
 export interface HeaderReader {
@@ -76,33 +73,27 @@ export function stickyKeys(sources: readonly KeySource[], prefixHashBytes: numbe
   /** The key: the source's tag, the value's hash (4 UTF-16 units), then the model. */
   const key = (source: KeySource, model: string) => TAGS[source] + hash.units() + model;
 
+  /** The text a source keys on (all but prefix_hash, which hashes body bytes in place). */
+  const textOf: Record<
+    Exclude<KeySource, "prefix_hash">,
+    (material: KeyMaterial) => string | null | undefined
+  > = {
+    session_header: (material) => material.headers.get(SESSION_HEADER),
+    auth_header: (material) => material.headers.get("authorization"),
+    ip: (material) => material.clientIp,
+  };
+
   const keyFrom = (source: KeySource, material: KeyMaterial): string | undefined => {
-    switch (source) {
-      case "session_header": {
-        const session = material.headers.get(SESSION_HEADER);
-        if (!session) return undefined;
-        hash.reset().text(session);
-        return key(source, material.model);
-      }
-      case "prefix_hash": {
-        const { body, conversationStart: start, conversationEnd: end } = material;
-        if (body === null || start === undefined || end === undefined || end <= start) return undefined;
-        hashRange(hash.reset(), body, start, Math.min(end, start + prefixHashBytes));
-        return key(source, material.model);
-      }
-      case "auth_header": {
-        const authorization = material.headers.get("authorization");
-        if (!authorization) return undefined;
-        hash.reset().text(authorization);
-        return key(source, material.model);
-      }
-      case "ip": {
-        const ip = material.clientIp;
-        if (!ip) return undefined;
-        hash.reset().text(ip);
-        return key(source, material.model);
-      }
+    if (source === "prefix_hash") {
+      const { body, conversationStart: start, conversationEnd: end } = material;
+      if (body === null || start === undefined || end === undefined || end <= start) return undefined;
+      hashRange(hash.reset(), body, start, Math.min(end, start + prefixHashBytes));
+    } else {
+      const text = textOf[source](material);
+      if (!text) return undefined;
+      hash.reset().text(text);
     }
+    return key(source, material.model);
   };
 
   return {

@@ -17,7 +17,10 @@ export interface RequestSample {
 }
 
 export interface Gauges {
-  endpoints: { name: string; up: boolean; inFlight: number }[];
+  /** `models`: how many the endpoint listed at its last discovery. */
+  endpoints: { name: string; up: boolean; inFlight: number; priority: number; models: number }[];
+  /** olla_info's labels (version, commit, engine, balancer) and the time since start. */
+  system?: { info: Record<string, string>; uptimeSeconds: number };
   /** Extra gauge families: name → help, and samples as [labels, value]. */
   extra?: { name: string; help: string; samples: [Record<string, string>, number][] }[];
 }
@@ -197,11 +200,9 @@ export function createMetrics(options: { maxSeries: number } = { maxSeries: 5000
           limited,
         ),
       ];
-      for (const extra of gauges.extra ?? []) {
-        lines.push(`# HELP ${extra.name} ${extra.help}`, `# TYPE ${extra.name} gauge`);
-        for (const [labels, value] of extra.samples)
-          lines.push(`${extra.name}${labelText(labels)} ${number(value)}`);
-      }
+      lines.push(...ollaGauges(gauges));
+      for (const extra of gauges.extra ?? [])
+        lines.push(...gaugeLines(extra.name, extra.help, extra.samples));
       lines.push(
         "# HELP process_resident_memory_bytes Resident memory size in bytes.",
         "# TYPE process_resident_memory_bytes gauge",
@@ -219,4 +220,50 @@ export function createMetrics(options: { maxSeries: number } = { maxSeries: 5000
       return `${lines.join("\n")}\n`;
     },
   };
+}
+
+function gaugeLines(name: string, help: string, samples: readonly [Labels, number][]): string[] {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`];
+  for (const [labels, value] of samples) lines.push(`${name}${labelText(labels)} ${number(value)}`);
+  return lines;
+}
+
+/** The gauge families Olla's own /internal/metrics has, so its dashboards find them here too. */
+function ollaGauges({ endpoints, system }: Gauges): string[] {
+  const up = endpoints.filter((endpoint) => endpoint.up).length;
+  const perEndpoint = (value: (endpoint: Gauges["endpoints"][number]) => number) =>
+    endpoints.map((endpoint): [Labels, number] => [{ endpoint: endpoint.name }, value(endpoint)]);
+  return [
+    ...(system
+      ? [
+          ...gaugeLines("olla_info", "Build and settings, as labels (always 1).", [[system.info, 1]]),
+          ...gaugeLines("olla_uptime_seconds", "Seconds since olla started.", [[{}, system.uptimeSeconds]]),
+        ]
+      : []),
+    ...gaugeLines(
+      "olla_system_status",
+      "2 when every endpoint is routable, 1 when some are, 0 when none is.",
+      [[{}, up === endpoints.length ? 2 : up > 0 ? 1 : 0]],
+    ),
+    ...gaugeLines("olla_endpoints_total", "Endpoints configured.", [[{}, endpoints.length]]),
+    ...gaugeLines("olla_endpoints_healthy", "Endpoints taking traffic (healthy or busy).", [[{}, up]]),
+    ...gaugeLines("olla_active_connections", "Requests in flight to endpoints.", [
+      [{}, endpoints.reduce((sum, endpoint) => sum + endpoint.inFlight, 0)],
+    ]),
+    ...gaugeLines(
+      "olla_endpoint_connections",
+      "Requests in flight to the endpoint (olla_endpoint_in_flight).",
+      perEndpoint((endpoint) => endpoint.inFlight),
+    ),
+    ...gaugeLines(
+      "olla_endpoint_priority",
+      "The endpoint's configured priority.",
+      perEndpoint((endpoint) => endpoint.priority),
+    ),
+    ...gaugeLines(
+      "olla_endpoint_models_count",
+      "Models the endpoint listed at its last discovery.",
+      perEndpoint((endpoint) => endpoint.models),
+    ),
+  ];
 }

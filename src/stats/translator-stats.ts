@@ -18,14 +18,12 @@ export interface TranslatedRequest {
   durationMs: number;
 }
 
+/** Failed, translated and non-streaming counts are what the total leaves of these. */
 interface Counts {
   total: number;
   successful: number;
-  failed: number;
   passthrough: number;
-  translation: number;
   streaming: number;
-  nonStreaming: number;
   fallback: Record<FallbackReason, number>;
   /** Summed over successful requests only, as Olla averages. */
   successMs: number;
@@ -35,11 +33,8 @@ function emptyCounts(): Counts {
   return {
     total: 0,
     successful: 0,
-    failed: 0,
     passthrough: 0,
-    translation: 0,
     streaming: 0,
-    nonStreaming: 0,
     fallback: {
       no_compatible_endpoints: 0,
       translator_does_not_support_passthrough: 0,
@@ -69,27 +64,23 @@ export function createTranslatorStats(translators: readonly string[]): Translato
       if (request.success) {
         entry.successful++;
         entry.successMs += request.durationMs;
-      } else entry.failed++;
-      if (request.mode === "passthrough") entry.passthrough++;
-      else {
-        entry.translation++;
-        if (request.fallback !== undefined) entry.fallback[request.fallback]++;
       }
+      if (request.mode === "passthrough") entry.passthrough++;
+      else if (request.fallback !== undefined) entry.fallback[request.fallback]++;
       if (request.streaming) entry.streaming++;
-      else entry.nonStreaming++;
     },
     snapshot(now = new Date()) {
       const list = [...counts].map(([name, entry]) => ({
         translator_name: name,
         total_requests: entry.total,
         successful_requests: entry.successful,
-        failed_requests: entry.failed,
+        failed_requests: entry.total - entry.successful,
         success_rate: percent(entry.successful, entry.total),
         passthrough_rate: percent(entry.passthrough, entry.total),
         passthrough_requests: entry.passthrough,
-        translation_requests: entry.translation,
+        translation_requests: entry.total - entry.passthrough,
         streaming_requests: entry.streaming,
-        non_streaming_requests: entry.nonStreaming,
+        non_streaming_requests: entry.total - entry.streaming,
         fallback_no_compatible_endpoints: entry.fallback.no_compatible_endpoints,
         fallback_translator_does_not_support_passthrough:
           entry.fallback.translator_does_not_support_passthrough,
@@ -102,6 +93,7 @@ export function createTranslatorStats(translators: readonly string[]): Translato
         [...counts.values()].reduce((total, entry) => total + field(entry), 0);
       const total = sum((entry) => entry.total);
       const passthrough = sum((entry) => entry.passthrough);
+      const streaming = sum((entry) => entry.streaming);
       return {
         timestamp: now.toISOString(),
         translators: list,
@@ -114,10 +106,10 @@ export function createTranslatorStats(translators: readonly string[]): Translato
             total,
           ),
           total_passthrough: passthrough,
-          total_translations: sum((entry) => entry.translation),
+          total_translations: total - passthrough,
           overall_passthrough_rate: percent(passthrough, total),
-          total_streaming: sum((entry) => entry.streaming),
-          total_non_streaming: sum((entry) => entry.nonStreaming),
+          total_streaming: streaming,
+          total_non_streaming: total - streaming,
         },
       };
     },

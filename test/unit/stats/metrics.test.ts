@@ -11,7 +11,9 @@ describe("metrics", () => {
     metrics.request({ ...sample, status: 502, durationMs: 4000 });
     metrics.rateLimited("ip");
     metrics.healthCheck("gpu-1", 0.004);
-    const text = metrics.render({ endpoints: [{ name: 'gpu "one"\n', up: true, inFlight: 2 }] });
+    const text = metrics.render({
+      endpoints: [{ name: 'gpu "one"\n', up: true, inFlight: 2, priority: 50, models: 0 }],
+    });
     const families = new Map(parsePrometheusTextFormat(text).map((family) => [family.name, family]));
     const requests = families.get("olla_requests_total")!;
     expect(requests.type).toBe("COUNTER");
