@@ -9,6 +9,7 @@ import {
   createHealthScheduler,
   type Endpoint,
   endpointsSnapshot,
+  fleetVerdict,
   type HealthScheduler,
   isRoutable,
   type ProbeResult,
@@ -331,6 +332,7 @@ export async function startApp(
             balancer: config.proxy.load_balancer,
           },
           uptimeSeconds: (Date.now() - startedAt) / 1000,
+          status: fleetVerdict(endpoints),
         },
         extra: [
           {

@@ -19,8 +19,13 @@ export interface RequestSample {
 export interface Gauges {
   /** `models`: how many the endpoint listed at its last discovery. */
   endpoints: { name: string; up: boolean; inFlight: number; priority: number; models: number }[];
-  /** olla_info's labels (version, commit, engine, balancer) and the time since start. */
-  system?: { info: Record<string, string>; uptimeSeconds: number };
+  /** olla_info's labels (version, commit, engine, balancer), the time since start, and the fleet's
+   * status as /internal/status gives it. */
+  system?: {
+    info: Record<string, string>;
+    uptimeSeconds: number;
+    status: "healthy" | "degraded" | "critical";
+  };
   /** Extra gauge families: name → help, and samples as [labels, value]. */
   extra?: { name: string; help: string; samples: [Record<string, string>, number][] }[];
 }
@@ -228,6 +233,8 @@ function gaugeLines(name: string, help: string, samples: readonly [Labels, numbe
   return lines;
 }
 
+const SYSTEM_STATUS = { healthy: 2, degraded: 1, critical: 0 } as const;
+
 /** The gauge families Olla's own /internal/metrics has, so its dashboards find them here too. */
 function ollaGauges({ endpoints, system }: Gauges): string[] {
   const up = endpoints.filter((endpoint) => endpoint.up).length;
@@ -238,13 +245,13 @@ function ollaGauges({ endpoints, system }: Gauges): string[] {
       ? [
           ...gaugeLines("olla_info", "Build and settings, as labels (always 1).", [[system.info, 1]]),
           ...gaugeLines("olla_uptime_seconds", "Seconds since olla started.", [[{}, system.uptimeSeconds]]),
+          ...gaugeLines(
+            "olla_system_status",
+            "The fleet's status in /internal/status: 2 healthy, 1 degraded, 0 critical.",
+            [[{}, SYSTEM_STATUS[system.status]]],
+          ),
         ]
       : []),
-    ...gaugeLines(
-      "olla_system_status",
-      "2 when every endpoint is routable, 1 when some are, 0 when none is.",
-      [[{}, up === endpoints.length ? 2 : up > 0 ? 1 : 0]],
-    ),
     ...gaugeLines("olla_endpoints_total", "Endpoints configured.", [[{}, endpoints.length]]),
     ...gaugeLines("olla_endpoints_healthy", "Endpoints taking traffic (healthy or busy).", [[{}, up]]),
     ...gaugeLines("olla_active_connections", "Requests in flight to endpoints.", [

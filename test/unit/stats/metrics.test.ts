@@ -5,6 +5,27 @@ import { createMetrics, statusClass } from "../../../src/stats/metrics.ts";
 const sample = { endpoint: "gpu-1", model: "llama3.2", status: 200, family: "openai", durationMs: 120 };
 
 describe("metrics", () => {
+  test("Olla's gauge families: olla_system_status is the fleet's status (2 healthy, 1 degraded, 0 critical)", () => {
+    const status = (verdict: "healthy" | "degraded" | "critical") => {
+      const text = createMetrics().render({
+        endpoints: [{ name: "a", up: true, inFlight: 3, priority: 80, models: 4 }],
+        system: { info: { version: "0.1.0" }, uptimeSeconds: 12, status: verdict },
+      });
+      return new Map(parsePrometheusTextFormat(text).map((family) => [family.name, family.metrics]));
+    };
+    expect(status("healthy").get("olla_system_status")![0]!.value).toBe("2");
+    expect(status("degraded").get("olla_system_status")![0]!.value).toBe("1");
+    const families = status("critical");
+    expect(families.get("olla_system_status")![0]!.value).toBe("0");
+    expect(families.get("olla_uptime_seconds")![0]!.value).toBe("12");
+    expect(families.get("olla_endpoint_priority")![0]).toMatchObject({
+      labels: { endpoint: "a" },
+      value: "80",
+    });
+    expect(families.get("olla_endpoint_models_count")![0]!.value).toBe("4");
+    expect(families.get("olla_active_connections")![0]!.value).toBe("3");
+  });
+
   test("the exposition parses, with counters, histograms and gauges where they belong", () => {
     const metrics = createMetrics();
     metrics.request({ ...sample, ttftMs: 30, usage: { input: 5, output: 7 } });
