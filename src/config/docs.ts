@@ -2,7 +2,7 @@
 
 import { ENV_ALIASES, envNameFor } from "./env.ts";
 import { displayValue } from "./fields.ts";
-import { authSchema, configSchema, endpointSchema, NOT_YET_ACTIVE } from "./schema.ts";
+import { authSchema, configSchema, endpointSchema, NOT_YET_ACTIVE, notYetActiveSection } from "./schema.ts";
 import { listLeaves } from "./walk.ts";
 
 function cell(value: unknown): string {
@@ -49,10 +49,8 @@ export function renderConfigDocs(): string {
       .join("<br>");
     const fallback = displayValue(leaf.kind, valueAt(defaults, leaf.path));
     const allowed = leaf.choices ? ` One of: ${leaf.choices.map((c) => `\`${c}\``).join(", ")}.` : "";
-    const inactive = Object.entries(NOT_YET_ACTIVE).find(
-      ([path]) => leaf.path === path || leaf.path.startsWith(`${path}.`),
-    );
-    const note = inactive ? ` **Accepted, not active yet:** ${inactive[1]}.` : "";
+    const inactive = notYetActiveSection(leaf.path);
+    const note = inactive ? ` **Accepted, not active yet:** ${NOT_YET_ACTIVE[inactive]}.` : "";
     lines.push(`| \`${leaf.path}\` | ${env} | ${cell(fallback)} | ${leaf.doc}${allowed}${note} |`);
     if (leaf.kind === "endpoints") {
       // Endpoint entries get their own table, then the section's table resumes.

@@ -110,16 +110,8 @@ export function envNames(leaves: Leaf[] = listLeaves()): Map<string, Leaf> {
   return names;
 }
 
-/** The variables a config text names in `${VAR}` / `${VAR:-default}`: an OLLA_* one among them holds a
- * secret the file expands (e.g. an API key), not a setting, so it is no unknown variable. */
-export function referencedVariables(text: string): Set<string> {
-  return new Set(
-    Array.from(text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g), (match) => match[1]!),
-  );
-}
-
 /** Reads OLLA_* variables into a config layer. Aliases apply first, so a full name wins over its alias.
- * `referenced`: names the config files expand (see referencedVariables), not warned about. */
+ * `referenced`: names the config files expand (see secrets.ts referencedVariables), not warned about. */
 export function readEnvLayer(
   env: Record<string, string | undefined>,
   referenced: ReadonlySet<string> = new Set(),

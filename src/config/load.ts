@@ -5,11 +5,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { checkConfig } from "./checks.ts";
-import { readEnvLayer, referencedVariables } from "./env.ts";
+import { readEnvLayer } from "./env.ts";
 import { isPlainObject, mergeLayer, originOf, unknownKeys } from "./merge.ts";
 import { ConfigError, type ConfigProblem } from "./problems.ts";
-import { type Config, configSchema, NOT_YET_ACTIVE } from "./schema.ts";
-import { resolveSecrets } from "./secrets.ts";
+import { type Config, configSchema, NOT_YET_ACTIVE, notYetActiveSection } from "./schema.ts";
+import { referencedVariables, resolveSecrets } from "./secrets.ts";
 
 /** Looked for in the working directory, in this order, when no file is named. */
 export const CONFIG_SEARCH_PATHS = ["config/config.local.yaml", "config/config.yaml", "config.yaml"];
@@ -113,7 +113,7 @@ function notYetActive(origins: Map<string, string>): ConfigProblem[] {
   const warned = new Map<string, ConfigProblem>();
   for (const [path, source] of origins) {
     if (source === "defaults") continue;
-    const prefix = Object.keys(NOT_YET_ACTIVE).find((key) => path === key || path.startsWith(`${key}.`));
+    const prefix = notYetActiveSection(path);
     if (prefix && !warned.has(prefix)) {
       warned.set(prefix, {
         level: "warning",

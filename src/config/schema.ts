@@ -431,3 +431,8 @@ export const RETIRED_KEYS: Record<string, string> = {
 export const NOT_YET_ACTIVE: Record<string, string> = {
   "model_registry.unification": "models leave the catalogue as soon as their endpoint stops listing them",
 };
+
+/** The NOT_YET_ACTIVE section a key path lies in (the section itself or a key under it), if any. */
+export function notYetActiveSection(path: string): string | undefined {
+  return Object.keys(NOT_YET_ACTIVE).find((section) => path === section || path.startsWith(`${section}.`));
+}

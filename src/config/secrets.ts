@@ -23,6 +23,12 @@ export function expandEnv(
   return { value: expanded, missing };
 }
 
+/** The variables a config text names in `${VAR}` / `${VAR:-default}`: an OLLA_* one among them holds a
+ * secret the file expands (e.g. an API key), not a setting, so it is no unknown variable. */
+export function referencedVariables(text: string): Set<string> {
+  return new Set(Array.from(text.matchAll(REFERENCE), (match) => match[1]!));
+}
+
 /** The inline/file field pairs of each auth type; every pair needs exactly one of the two. */
 const AUTH_FIELDS: Record<EndpointAuth["type"], string[]> = {
   bearer: ["token"],

@@ -147,13 +147,16 @@ describe("strict (the default)", () => {
     await refused(client.pull({ model: "qwen3:4b", stream: false }));
     await refused(client.delete({ model: "qwen3:4b" }));
     await refused(client.copy({ source: "qwen3:4b", destination: "mine" }));
+    await refused(client.push({ model: "qwen3:4b", stream: false }));
     for (const base of ["/olla", "/olla/proxy"]) {
-      const response = await fetch(`${olla.url}${base}/api/create`, {
-        method: "POST",
-        body: '{"model":"x"}',
-      });
-      expect(response.status).toBe(501);
-      expect(((await response.json()) as { error: string }).error).toContain("not supported by the proxy");
+      for (const operation of ["create", "pull"]) {
+        const response = await fetch(`${olla.url}${base}/api/${operation}`, {
+          method: "POST",
+          body: '{"model":"x"}',
+        });
+        expect(response.status).toBe(501);
+        expect(((await response.json()) as { error: string }).error).toContain("not supported by the proxy");
+      }
     }
     const paths = [big, small, vllm].flatMap((server) => server.requests.map((request) => request.path));
     expect(paths.filter((path) => /\/api\/(pull|push|create|copy|delete)$/.test(path))).toEqual([]);
