@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeUpstream, readSse, replyTokens, startFakeUpstream } from "../support/index.ts";
-import { anthropicClient } from "../support/anthropic-client.ts";
+import { anthropicClient, postJson } from "../support/anthropic-client.ts";
 import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app.ts";
 
 /** An OpenAI-compatible server that answers with a scripted stream: reasoning, then text that stops
@@ -114,10 +114,6 @@ afterAll(async () => {
   await native.stop();
   scripted.stop();
 });
-
-/** POSTs `body` as JSON. */
-const postJson = (url: string, body: unknown) =>
-  fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 const lastBody = (fake: FakeUpstream, path: string) =>
   JSON.parse(fake.requests.filter((request) => request.path === path).at(-1)!.body) as Record<

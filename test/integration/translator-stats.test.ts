@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TranslatorStatsJson } from "../../src/stats/translator-stats.ts";
 import { PROFILES } from "../../src/profiles/index.ts";
 import { type FakeUpstream, readSse, startFakeUpstream, until } from "../support/index.ts";
-import { anthropicClient } from "../support/anthropic-client.ts";
+import { anthropicClient, postJson } from "../support/anthropic-client.ts";
 import { endpointsYaml, startTestOlla, type TestOlla } from "../support/olla-app.ts";
 
 let translated: FakeUpstream;
@@ -37,11 +37,7 @@ async function stats(target: TestOlla): Promise<TranslatorStatsJson> {
 }
 
 const post = (target: TestOlla, body: unknown, path = "/olla/anthropic/v1/messages") =>
-  fetch(`${target.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+  postJson(`${target.url}${path}`, body);
 
 const hi = [{ role: "user" as const, content: "hi" }];
 

@@ -1,4 +1,5 @@
-// The official Anthropic SDK pointed at a test olla, as Claude Code and other clients point it.
+// The official Anthropic SDK pointed at a test olla, as Claude Code and other clients point it, and a
+// plain JSON POST for requests the SDK would refuse to send or would retry.
 
 import Anthropic from "@anthropic-ai/sdk";
 
@@ -10,3 +11,7 @@ export function anthropicClient(ollaUrl: string): Anthropic {
     timeout: 10_000,
   });
 }
+
+/** POSTs `body` as JSON. */
+export const postJson = (url: string, body: unknown) =>
+  fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
